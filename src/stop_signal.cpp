@@ -1,0 +1,28 @@
+// Signal handling for graceful drain; see stop_signal.hpp.
+#include "stop_signal.hpp"
+
+#include <cstring>
+
+#include "net.hpp"
+
+namespace ringbench {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+namespace {
+void on_stop(int sig) { g_stop_signal = sig; }
+}  // namespace
+
+void install_stop_handlers() {
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: blocked accept/read/nanosleep return EINTR
+  if (sigaction(SIGTERM, &sa, nullptr) != 0 || sigaction(SIGINT, &sa, nullptr) != 0) {
+    throw_errno("sigaction");
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+}  // namespace ringbench
