@@ -1,0 +1,60 @@
+// The load generator's engine, usable in-process: `ringbench load` (load_command.cpp) and the scenario
+// runner (bench/run/) both call run_load() and read the same LoadResult.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ringbench::load {
+
+struct LoadOptions {
+  std::string url;                   // http://HOST:PORT/PATH (the command validates it)
+  std::string host = "127.0.0.1";
+  uint16_t port = 80;
+  std::string path = "/";
+  std::string method = "GET";
+  std::vector<std::string> headers;  // "Name: value"
+  std::string body;
+  uint64_t requests = 0;             // -n: closed loop, total requests (0: run for `duration_s`)
+  double duration_s = 0;             // -z
+  uint32_t connections = 1;          // -c
+  double rate = 0;                   // --rate: open loop, requests/s in total (0: closed loop)
+  double timeout_s = 20;             // -t: per request
+  uint32_t threads = 1;              // --threads: client threads
+  double warmup_s = 0;               // --warmup: requests completed in this first window are not recorded
+  double ramp_s = 0;                 // --ramp: stagger connection starts over this long
+  bool keepalive = true;             // --disable-keepalive: a new connection per request
+  uint32_t requests_per_conn = 0;    // --requests-per-conn: reconnect after N (0: never)
+  uint32_t pipeline = 1;             // --pipeline: requests in flight per connection
+  int expect_status = 0;             // --expect-status: other statuses count as errors (0: any 2xx)
+  std::string expect_body;           // --expect-body: responses must equal this body
+  uint64_t max_errors = UINT64_MAX;  // --max-errors: exit non-zero above this
+  bool progress = false;             // live progress on stderr
+};
+
+struct LoadResult {
+  uint64_t completed = 0;                  // responses received in the measured window
+  uint64_t ok = 0;                         // of those, with the expected status/body
+  std::map<int, uint64_t> status_counts;
+  std::map<std::string, uint64_t> errors;  // by class: connect, timeout, read, parse, status
+  double elapsed_s = 0;                    // measured window (after warm-up)
+  double requests_per_s = 0;
+  // Latencies in seconds.
+  double fastest_s = 0, slowest_s = 0, average_s = 0;
+  std::map<std::string, double> percentiles_s;  // "p10", "p25", "p50", "p75", "p90", "p95", "p99", "p99.9"
+  std::vector<std::pair<double, uint64_t>> histogram;  // (upper bound s, count) buckets for charts
+  std::vector<double> thread_cpu_util;     // per client thread, 0..1 of one core
+  bool client_bound = false;               // some client thread was above ~90 % CPU: numbers are the client's
+  uint32_t connections_used = 0;
+  uint64_t total_errors() const;
+  nlohmann::json to_json() const;
+};
+
+// Runs the load and returns the figures. Throws std::invalid_argument for bad options, std::system_error for
+// set-up failures (e.g. host unreachable before any request succeeds).
+LoadResult run_load(const LoadOptions& opt);
+
+}  // namespace ringbench::load

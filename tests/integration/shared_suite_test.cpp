@@ -1,0 +1,1 @@
+// placeholder: the shared suite is being written

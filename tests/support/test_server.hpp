@@ -1,0 +1,60 @@
+// Test harness: starts the real `ringbench` binary as a child process and stops it on every path.
+// The backend under test comes from RINGBENCH_BACKEND (default blocking) plus RINGBENCH_SERVER_ARGS, so the
+// same test cases run unchanged against every backend and variant (see tests/CMakeLists.txt).
+#pragma once
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rbtest {
+
+using namespace std::chrono_literals;
+
+std::string ringbench_binary();
+std::string backend_under_test();
+std::vector<std::string> backend_args();  // RINGBENCH_SERVER_ARGS split on spaces
+
+class ServerProcess {
+ public:
+  // Runs `ringbench serve BACKEND --port 0 <backend_args()> <args>` and waits for "listening on".
+  // Fails the test (with the server's stderr) if it exits or stays silent for `ready_timeout`.
+  explicit ServerProcess(std::vector<std::string> args = {}, std::string backend = backend_under_test(),
+                         std::chrono::milliseconds ready_timeout = 10s);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+
+  void send_signal(int sig) const;
+  // Waits for the process to exit; its status as a shell would report it (128+N for signal N).
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+  // SIGTERM, then SIGKILL after `grace`; returns the exit status.
+  int stop(std::chrono::milliseconds grace = 10s);
+
+  // Open descriptors of the server process (/proc/PID/fd).
+  int open_fds() const;
+  std::string stderr_text() const;
+
+ private:
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::optional<int> status_;
+  std::string stderr_path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `ringbench <args>` to completion (killed after `timeout`) and captures its output.
+CommandResult run_ringbench(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 60s);
+
+}  // namespace rbtest
