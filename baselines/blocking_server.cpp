@@ -1,10 +1,12 @@
 // `ringbench serve blocking`: the gunicorn sync-worker analogue. Each process accepts one connection and
 // serves it to the end before accepting the next; --workers N preforks N such processes on one socket.
 // Run: build/ringbench serve blocking --port 0 --workers 4
+#include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
@@ -17,15 +19,32 @@
 namespace ringbench {
 namespace {
 
+using Clock = std::chrono::steady_clock;
 constexpr long kAcceptBackoffNs = 50'000'000;  // out of descriptors: let the backlog wait, don't spin
+
+// After a stop request, connections the kernel already queued are still served (their clients have sent
+// their requests), until the queue is empty or --drain-ms has passed.
+bool next_queued_connection(int listen_fd, const ServerConfig& cfg, Clock::time_point& drain_deadline) {
+  if (drain_deadline == Clock::time_point{}) {
+    drain_deadline = Clock::now() + std::chrono::milliseconds(cfg.drain_ms);
+    // Workers share the socket: one that loses the race for the last queued connection must get EAGAIN,
+    // not block in accept forever.
+    set_nonblocking(listen_fd);
+  }
+  if (Clock::now() >= drain_deadline) return false;
+  pollfd p{listen_fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1;
+}
 
 int accept_loop(int listen_fd, const ServerConfig& cfg) {
   const Handler handler(cfg);
-  while (!stop_requested()) {
+  Clock::time_point drain_deadline{};
+  for (;;) {
+    if (stop_requested() && !next_queued_connection(listen_fd, cfg, drain_deadline)) return 0;
     Fd conn(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
     if (!conn) {
       const int err = errno;
-      if (err == EINTR || err == ECONNABORTED) continue;
+      if (err == EINTR || err == ECONNABORTED || err == EAGAIN) continue;
       if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
         const timespec backoff{0, kAcceptBackoffNs};
         ::nanosleep(&backoff, nullptr);
@@ -37,7 +56,6 @@ int accept_loop(int listen_fd, const ServerConfig& cfg) {
     tune_accepted(conn.get());
     serve_blocking_connection(conn.get(), cfg, handler);
   }
-  return 0;
 }
 
 }  // namespace

@@ -1,15 +1,19 @@
 // RequestParser: llhttp in strict mode plus the limits llhttp does not know (header, URL and body size).
 #include "http_parser.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace ringbench {
 namespace {
 
-llhttp_settings_t make_settings(llhttp_cb begin, llhttp_data_cb url, llhttp_cb headers,
+llhttp_settings_t make_settings(llhttp_cb begin, llhttp_data_cb url, llhttp_data_cb value, llhttp_cb headers,
                                 llhttp_data_cb body, llhttp_cb complete) {
   llhttp_settings_t s;
   llhttp_settings_init(&s);
   s.on_message_begin = begin;
   s.on_url = url;
+  s.on_header_value = value;
   s.on_headers_complete = headers;
   s.on_body = body;
   s.on_message_complete = complete;
@@ -24,7 +28,8 @@ RequestParser::RequestParser(const Limits& limits) : limits_(limits) { reset(); 
 
 void RequestParser::reset() {
   static const llhttp_settings_t settings = make_settings(
-      &RequestParser::on_message_begin, &RequestParser::on_url, &RequestParser::on_headers_complete,
+      &RequestParser::on_message_begin, &RequestParser::on_url, &RequestParser::on_header_value,
+      &RequestParser::on_headers_complete,
       &RequestParser::on_body, &RequestParser::on_message_complete);
   llhttp_init(&parser_, HTTP_REQUEST, &settings);
   parser_.data = this;
@@ -53,6 +58,18 @@ int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t len) {
     return HPE_USER;
   }
   rp->request_.target.append(at, len);
+  return HPE_OK;
+}
+
+int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t len) {
+  // llhttp 8 accepts obs-fold (a header line continued on the next line) and hands the fold to us inside
+  // the value; RFC 9112 lets a server reject it, and a proxy that unfolds differently is a smuggling risk.
+  if (std::memchr(at, '\n', len) != nullptr || std::memchr(at, '\r', len) != nullptr) {
+    RequestParser* rp = self(p);
+    rp->pending_status_ = 400;
+    rp->pending_reason_ = "obsolete line folding in a header value";
+    return HPE_USER;
+  }
   return HPE_OK;
 }
 

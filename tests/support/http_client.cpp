@@ -113,19 +113,21 @@ bool Client::fill(std::chrono::steady_clock::time_point deadline) {
 
 std::optional<HttpResponse> Client::read_response(std::chrono::milliseconds timeout, bool head_request) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  ParseState s;
+  s.head_request = head_request;
+  llhttp_t p;
+  llhttp_init(&p, HTTP_RESPONSE, &settings());
+  p.data = &s;
+  // Each received chunk is parsed once; llhttp keeps no pointers into it between calls, so a fully
+  // consumed buffer is dropped, and the bytes after a complete response stay for the next call.
   for (;;) {
-    // Re-parse from the start of the buffer each time: simple, and tests exchange small amounts.
-    ParseState s;
-    s.head_request = head_request;
-    llhttp_t p;
-    llhttp_init(&p, HTTP_RESPONSE, &settings());
-    p.data = &s;
     const llhttp_errno_t err = llhttp_execute(&p, buffered_.data(), buffered_.size());
     if (err == HPE_PAUSED && s.complete) {
       buffered_.erase(0, static_cast<std::size_t>(llhttp_get_error_pos(&p) - buffered_.data()));
       return s.resp;
     }
     if (err != HPE_OK) return std::nullopt;
+    buffered_.clear();
     if (!fill(deadline)) return std::nullopt;
   }
 }
