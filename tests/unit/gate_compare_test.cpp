@@ -1,0 +1,208 @@
+// Unit tests of the gate's decisions on synthetic results files (bench/gate/gate_compare.hpp, gate_results.hpp)
+// and of its Markdown and JUnit reports.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "gate/gate_compare.hpp"
+#include "gate/gate_junit.hpp"
+#include "gate/gate_markdown.hpp"
+#include "gate/gate_results.hpp"
+
+using namespace ringbench::gate;
+using nlohmann::json;
+
+namespace {
+
+struct SyntheticCell {
+  std::string id;
+  std::vector<double> cpu_us;  // one run per value; req/s is derived so the two move together
+  double error_total = 0;      // in the first run only
+  double non_2xx = 0;          // in the first run only
+};
+
+json run_json(double cpu_us, double errors, double non_2xx) {
+  return {{"status", "ok"},
+          {"failure", ""},
+          {"requests_per_s", 1e6 / (cpu_us * 10)},
+          {"efficiency", nullptr},
+          {"latency_s", {{"p50", 0.001}, {"p90", 0.002}, {"p99", 0.004}, {"p99.9", 0.005}, {"max", 0.01}}},
+          {"completed", 10000},
+          {"error_total", errors},
+          {"non_2xx", non_2xx},
+          {"server", {{"cpu_s", cpu_us * 0.01}, {"cpu_us_per_req", cpu_us}, {"peak_rss_kb", 4000}}}};
+}
+
+json results(const std::vector<SyntheticCell>& cells) {
+  json jcells = json::array();
+  for (const auto& c : cells) {
+    json runs = json::array();
+    for (double v : c.cpu_us) runs.push_back(runs.empty() ? run_json(v, c.error_total, c.non_2xx) : run_json(v, 0, 0));
+    jcells.push_back({{"id", c.id}, {"label", c.id}, {"status", "ok"}, {"failure", ""}, {"runs", runs}});
+  }
+  return {{"schema", "ringbench.results/1"},
+          {"environment", {{"cpu_model", "test"}, {"build_type", "Release"}}},
+          {"scenarios", json::array({{{"name", "hello"}, {"cells", jcells}}})}};
+}
+
+GateReport gate_of(const json& base, const json& cur, GateOptions opt = {}) {
+  return compare_files(results_from_json(base, "base.json"), results_from_json(cur, "cur.json"), opt);
+}
+
+const MetricComparison* find(const GateReport& r, const std::string& metric) {
+  for (const auto& c : r.comparisons) {
+    if (c.metric == metric) return &c;
+  }
+  return nullptr;
+}
+
+const std::vector<double> kBase = {10.0, 10.2, 9.9, 10.1, 10.0};
+
+}  // namespace
+
+TEST_CASE("identical results pass", "[gate]") {
+  const json doc = results({{"hello/uring/c=50/n=1000", kBase}});
+  const GateReport r = gate_of(doc, doc);
+  CHECK_FALSE(r.failed());
+  CHECK(r.exit_status() == 0);
+  CHECK(r.regressions() == 0);
+  REQUIRE(find(r, "cpu_us_per_req"));
+  CHECK(find(r, "cpu_us_per_req")->verdict == Verdict::pass);
+  CHECK(find(r, "efficiency") == nullptr);  // null at 0 ms: not compared
+}
+
+TEST_CASE("a clear CPU regression fails", "[gate]") {
+  const GateReport r = gate_of(results({{"c", kBase}}), results({{"c", {12.0, 12.3, 11.9, 12.1, 12.2}}}));
+  const auto* cpu = find(r, "cpu_us_per_req");
+  REQUIRE(cpu);
+  CHECK(cpu->verdict == Verdict::regression);
+  CHECK(cpu->worse_pct > 15);
+  CHECK(cpu->p_value < 0.05);
+  // req/s fell with it (higher is better).
+  CHECK(find(r, "requests_per_s")->verdict == Verdict::regression);
+  CHECK(r.exit_status() == 1);
+
+  GateOptions warn;
+  warn.warn_only = true;
+  CHECK(gate_of(results({{"c", kBase}}), results({{"c", {12.0, 12.3, 11.9, 12.1, 12.2}}}), warn).exit_status() == 0);
+}
+
+TEST_CASE("a significant change smaller than the tolerance passes", "[gate]") {
+  // Every current run is 2 % slower: significant, but under the 5 % tolerance.
+  std::vector<double> cur;
+  for (double v : kBase) cur.push_back(v * 1.02);
+  const GateReport r = gate_of(results({{"c", kBase}}), results({{"c", cur}}));
+  const auto* cpu = find(r, "cpu_us_per_req");
+  REQUIRE(cpu);
+  CHECK(cpu->p_value <= 0.05);
+  CHECK(cpu->verdict == Verdict::pass);
+  CHECK(r.exit_status() == 0);
+}
+
+TEST_CASE("a large but noisy difference that is not significant passes", "[gate]") {
+  // Medians differ by more than the tolerance, but the samples overlap: noise, not a regression.
+  const GateReport r = gate_of(results({{"c", {8, 10, 12, 9, 11}}}), results({{"c", {9, 12, 13, 8, 11.5}}}));
+  const auto* cpu = find(r, "cpu_us_per_req");
+  REQUIRE(cpu);
+  CHECK(cpu->p_value > 0.05);
+  CHECK(cpu->verdict == Verdict::pass);
+  CHECK_FALSE(r.failed());
+}
+
+TEST_CASE("an improvement is reported and passes", "[gate]") {
+  const GateReport r = gate_of(results({{"c", kBase}}), results({{"c", {8.0, 8.1, 7.9, 8.0, 8.2}}}));
+  CHECK(find(r, "cpu_us_per_req")->verdict == Verdict::improvement);
+  CHECK(r.exit_status() == 0);
+}
+
+TEST_CASE("too few runs are reported as untested, not failed", "[gate]") {
+  const GateReport r = gate_of(results({{"c", {10, 10.1}}}), results({{"c", {20, 20.1}}}));
+  CHECK(find(r, "cpu_us_per_req")->verdict == Verdict::untested);
+  CHECK(r.exit_status() == 0);
+}
+
+TEST_CASE("request errors or non-2xx answers in the current build fail whatever the speed", "[gate]") {
+  const json base = results({{"c", kBase}});
+  const GateReport errors = gate_of(base, results({{"c", kBase, 3, 0}}));
+  REQUIRE(errors.correctness.size() == 1);
+  CHECK(errors.correctness[0].what.find("3 request errors") != std::string::npos);
+  CHECK(errors.exit_status() == 1);
+  const GateReport non2xx = gate_of(base, results({{"c", kBase, 0, 5}}));
+  CHECK(non2xx.exit_status() == 1);
+  // Errors in the baseline alone do not fail the candidate.
+  CHECK(gate_of(results({{"c", kBase, 3, 0}}), base).exit_status() == 0);
+}
+
+TEST_CASE("a baseline cell missing from the current file is an input error naming it", "[gate]") {
+  const json base = results({{"a", kBase}, {"b/uring/c=10/n=100", kBase}});
+  const json cur = results({{"a", kBase}});
+  try {
+    gate_of(base, cur);
+    FAIL("no GateInputError");
+  } catch (const GateInputError& e) {
+    CHECK(std::string(e.what()).find("b/uring/c=10/n=100") != std::string::npos);
+    CHECK(std::string(e.what()).find("cur.json") != std::string::npos);
+  }
+  // A new cell in the current file is only noted.
+  const GateReport r = gate_of(cur, base);
+  CHECK_FALSE(r.notes.empty());
+  CHECK(r.exit_status() == 0);
+}
+
+TEST_CASE("wrong schema, duplicate ids and corrupt JSON are input errors", "[gate]") {
+  json other = results({{"a", kBase}});
+  other["schema"] = "ringbench.results/2";
+  CHECK_THROWS_WITH(results_from_json(other, "x.json"), Catch::Contains("schema") && Catch::Contains("x.json"));
+  CHECK_THROWS_AS(results_from_json(json::array(), "x.json"), GateInputError);
+  CHECK_THROWS_WITH(results_from_json(results({{"a", kBase}, {"a", kBase}}), "x.json"), Catch::Contains("twice"));
+
+  char path[] = "/tmp/ringbench-gate-unit-XXXXXX";
+  const int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  std::ofstream(path) << "{\"schema\": \"ringbench.results/1\", \"scenarios\": [";
+  CHECK_THROWS_WITH(load_results(path), Catch::Contains("corrupt JSON") && Catch::Contains(path));
+  std::remove(path);
+  CHECK_THROWS_WITH(load_results("/nonexistent/gate.json"), Catch::Contains("cannot open"));
+}
+
+TEST_CASE("paired comparison: a consistent 10 % slowdown fails, 2 % passes", "[gate]") {
+  const std::vector<double> a = {10, 10.3, 9.8, 10.1, 10.4, 9.9, 10.0, 10.2, 9.7};
+  std::vector<double> slow, slight;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    slow.push_back(a[i] * (i == 4 ? 0.99 : 1.10));  // one pair goes the other way: still caught
+    slight.push_back(a[i] * 1.02);
+  }
+  const MetricDef& cpu = *find_metric("cpu_us_per_req");
+  const GateOptions opt;
+  const auto r = compare_paired("c", cpu, a, slow, opt);
+  CHECK(r.verdict == Verdict::regression);
+  CHECK(r.p_value == Approx(10.0 / 512));
+  CHECK(compare_paired("c", cpu, a, slight, opt).verdict == Verdict::pass);
+  CHECK(compare_paired("c", cpu, a, a, opt).verdict == Verdict::pass);
+  // Higher-is-better metrics flip the direction.
+  CHECK(compare_paired("c", *find_metric("requests_per_s"), a, slow, opt).verdict == Verdict::improvement);
+}
+
+TEST_CASE("Markdown and JUnit reports carry the verdicts", "[gate]") {
+  const GateReport r = gate_of(results({{"hello/uring/c=50/n=1000", kBase}}),
+                               results({{"hello/uring/c=50/n=1000", {12.0, 12.3, 11.9, 12.1, 12.2}, 1, 0}}));
+  const std::string md = render_markdown(r);
+  CHECK(md.find("| cell | metric | baseline | current | change | p | verdict |") != std::string::npos);
+  CHECK(md.find("REGRESSION") != std::string::npos);
+  CHECK(md.find("1 request errors") != std::string::npos);
+  CHECK(summary_line(r).find("FAIL") != std::string::npos);
+
+  const std::string xml = render_junit(r);
+  CHECK(xml.rfind("<?xml", 0) == 0);
+  CHECK(xml.find("type=\"regression\"") != std::string::npos);
+  CHECK(xml.find("type=\"correctness\"") != std::string::npos);
+  // cpu, req/s regress, p99 and RSS pass, plus the correctness case: 5 cases, 3 failures.
+  CHECK(xml.find("tests=\"5\" failures=\"3\"") != std::string::npos);
+  CHECK(xml_escape("a<b & \"c\"\x01") == "a&lt;b &amp; &quot;c&quot;");
+}
