@@ -7,13 +7,14 @@
 namespace ringbench {
 namespace {
 
-llhttp_settings_t make_settings(llhttp_cb begin, llhttp_data_cb url, llhttp_data_cb value, llhttp_cb headers,
-                                llhttp_data_cb body, llhttp_cb complete) {
+llhttp_settings_t make_settings(llhttp_cb begin, llhttp_data_cb url, llhttp_data_cb value, llhttp_cb value_done,
+                                llhttp_cb headers, llhttp_data_cb body, llhttp_cb complete) {
   llhttp_settings_t s;
   llhttp_settings_init(&s);
   s.on_message_begin = begin;
   s.on_url = url;
   s.on_header_value = value;
+  s.on_header_value_complete = value_done;
   s.on_headers_complete = headers;
   s.on_body = body;
   s.on_message_complete = complete;
@@ -29,7 +30,7 @@ RequestParser::RequestParser(const Limits& limits) : limits_(limits) { reset(); 
 void RequestParser::reset() {
   static const llhttp_settings_t settings = make_settings(
       &RequestParser::on_message_begin, &RequestParser::on_url, &RequestParser::on_header_value,
-      &RequestParser::on_headers_complete,
+      &RequestParser::on_header_value_complete, &RequestParser::on_headers_complete,
       &RequestParser::on_body, &RequestParser::on_message_complete);
   llhttp_init(&parser_, HTTP_REQUEST, &settings);
   parser_.data = this;
@@ -39,6 +40,8 @@ void RequestParser::reset() {
   pending_reason_ = "";
   started_ = false;
   headers_done_ = false;
+  value_open_ = false;
+  prev_last_byte_ = 0;
 }
 
 int RequestParser::on_message_begin(llhttp_t* p) {
@@ -62,20 +65,35 @@ int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t len) {
 }
 
 int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t len) {
-  // llhttp 8 accepts obs-fold (a header line continued on the next line) and hands the fold to us inside
-  // the value; RFC 9112 lets a server reject it, and a proxy that unfolds differently is a smuggling risk.
-  if (std::memchr(at, '\n', len) != nullptr || std::memchr(at, '\r', len) != nullptr) {
-    RequestParser* rp = self(p);
+  // llhttp 8 accepts obs-fold (a header value continued on the next line) and hands the continuation over
+  // as a second span of the same value. RFC 9112 lets a server reject it, and a proxy that unfolds
+  // differently is a smuggling risk. A value's second span is a fold unless it merely continues the value
+  // across two feed() calls that did not split it at a line end.
+  RequestParser* rp = self(p);
+  const bool continues_across_calls = at == rp->exec_start_ && rp->prev_last_byte_ != '\n';
+  if (rp->value_open_ && !continues_across_calls) {
     rp->pending_status_ = 400;
     rp->pending_reason_ = "obsolete line folding in a header value";
     return HPE_USER;
   }
+  (void)len;
+  rp->value_open_ = true;
+  return HPE_OK;
+}
+
+int RequestParser::on_header_value_complete(llhttp_t* p) {
+  self(p)->value_open_ = false;
   return HPE_OK;
 }
 
 int RequestParser::on_headers_complete(llhttp_t* p) {
   RequestParser* rp = self(p);
   rp->headers_done_ = true;
+  if (p->http_major != 1) {
+    rp->pending_status_ = 400;  // HTTP/0.9 simple requests and HTTP/2 prefaces: this is an HTTP/1.x server
+    rp->pending_reason_ = "unsupported HTTP version";
+    return -1;
+  }
   // Content-Length is known here; chunked bodies are counted in on_body.
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > rp->limits_.max_body_bytes) {
     rp->pending_status_ = 413;
@@ -125,7 +143,9 @@ ParseResult RequestParser::feed(std::string_view bytes) {
       n = std::min(n, limits_.max_header_bytes - header_bytes_);
     }
     const char* start = bytes.data() + done;
+    exec_start_ = start;
     const llhttp_errno_t err = llhttp_execute(&parser_, start, n);
+    prev_last_byte_ = start[n - 1];
     if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
       const std::size_t used = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - start);
       if (err == HPE_PAUSED_UPGRADE) request_.keep_alive = false;  // no upgrades: answer, then close

@@ -57,6 +57,7 @@ class RequestParser {
   static int on_message_begin(llhttp_t* p);
   static int on_url(llhttp_t* p, const char* at, std::size_t len);
   static int on_header_value(llhttp_t* p, const char* at, std::size_t len);
+  static int on_header_value_complete(llhttp_t* p);
   static int on_headers_complete(llhttp_t* p);
   static int on_body(llhttp_t* p, const char* at, std::size_t len);
   static int on_message_complete(llhttp_t* p);
@@ -68,6 +69,9 @@ class RequestParser {
   std::size_t header_bytes_ = 0;  // bytes of the current request seen before its headers completed
   int pending_status_ = 0;        // status chosen by a callback that stopped the parser
   const char* pending_reason_ = "";
+  const char* exec_start_ = nullptr;  // first byte of the current llhttp_execute call
+  char prev_last_byte_ = 0;           // last byte of the previous llhttp_execute call
+  bool value_open_ = false;           // a header value has started and not yet completed
   bool started_ = false;
   bool headers_done_ = false;
 };
