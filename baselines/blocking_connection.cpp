@@ -102,6 +102,7 @@ void serve_blocking_connection(int fd, const ServerConfig& cfg, const Handler& h
   std::string_view input;  // received bytes not yet parsed (pipelined requests)
   const uint32_t keepalive_ms = effective_keepalive_ms(cfg);
   Clock::time_point drain_deadline{};
+  bool served_any = false;
   Clock::time_point request_deadline{};  // header timeout, armed at the first byte of a request
   Clock::time_point idle_deadline = Clock::now() + std::chrono::milliseconds(cfg.header_timeout_ms);
 
@@ -120,14 +121,16 @@ void serve_blocking_connection(int fd, const ServerConfig& cfg, const Handler& h
         if (action->reply.status >= 400) linger_close_blocking(fd, cfg.linger_ms);
         return;
       }
+      served_any = true;
       request_deadline = {};
       idle_deadline = Clock::now() + std::chrono::milliseconds(keepalive_ms);
     }
     if (parser.mid_request() && request_deadline == Clock::time_point{}) {
       request_deadline = Clock::now() + std::chrono::milliseconds(cfg.header_timeout_ms);
     }
-    // Idle between requests: a stop closes at once; mid-request the client gets until its deadline.
-    if (!parser.mid_request() && stop_requested()) return;
+    // Idle between requests: a stop closes at once; mid-request, or on a new connection whose request is
+    // on its way, the client gets until its deadline.
+    if (served_any && !parser.mid_request() && stop_requested()) return;
     Clock::time_point deadline = parser.mid_request() ? request_deadline : idle_deadline;
     if (stop_requested()) {
       if (drain_deadline == Clock::time_point{}) drain_deadline = Clock::now() + std::chrono::milliseconds(cfg.drain_ms);
