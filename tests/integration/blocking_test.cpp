@@ -1,0 +1,73 @@
+// What only the blocking server promises (tag [blocking]): one request at a time per process, so
+// concurrency comes from --workers alone.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <future>
+#include <vector>
+
+#include "http_client.hpp"
+#include "test_server.hpp"
+
+using namespace rbtest;
+
+namespace {
+
+// Sends `n` requests at once, each on its own connection; returns the seconds until all were answered.
+double concurrent_gets(uint16_t port, int n) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::future<int>> replies;
+  for (int i = 0; i < n; ++i) {
+    replies.push_back(std::async(std::launch::async, [port] {
+      const auto r = http_get(port, "/", 10s);
+      return r ? r->status : 0;
+    }));
+  }
+  for (auto& f : replies) CHECK(f.get() == 200);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+TEST_CASE("one blocking worker serialises: 8 requests of 250 ms take about 2 s", "[blocking]") {
+  ServerProcess srv({"--delay-ms", "250"}, "blocking");
+  const double s = concurrent_gets(srv.port(), 8);
+  CHECK(s >= 1.9);
+  CHECK(s < 3.5);
+}
+
+TEST_CASE("four blocking workers: 8 requests of 250 ms take about 0.5 s", "[blocking]") {
+  ServerProcess srv({"--delay-ms", "250", "--workers", "4"}, "blocking");
+  const double s = concurrent_gets(srv.port(), 8);
+  CHECK(s >= 0.45);
+  CHECK(s < 1.5);
+}
+
+TEST_CASE("the blocking server closes after each reply unless keep-alive is asked for", "[blocking]") {
+  ServerProcess srv({"--delay-ms", "0"}, "blocking");
+  Client c(srv.port());
+  c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  const auto r = c.read_response();
+  REQUIRE(r);
+  CHECK(r->header("connection") == "close");
+  CHECK(c.wait_closed());
+}
+
+TEST_CASE("connection churn leaks no descriptors", "[blocking]") {
+  ServerProcess srv({"--delay-ms", "0"}, "blocking");
+  REQUIRE(http_get(srv.port(), "/healthz"));
+  const int before = srv.open_fds();
+  for (int i = 0; i < 300; ++i) {
+    Client c(srv.port());
+    if (i % 3 == 0) {
+      c.reset();  // gone before it sent anything
+    } else if (i % 3 == 1) {
+      c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+      CHECK(c.read_response());
+    } else {
+      c.send("GET / HTTP/1.1\r\nHo");  // gone mid-request
+      c.reset();
+    }
+  }
+  REQUIRE(http_get(srv.port(), "/healthz"));
+  CHECK(srv.open_fds() == before);
+}
