@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Configures (once) and builds ringbench incrementally.
+# Usage: tools/build.sh BUILD_DIR [extra cmake -D options]   e.g. tools/build.sh build-asan -DRINGBENCH_SANITIZE=ON
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir="$root/${1:-build}"
+shift || true
+# Re-configure only when the options differ from the ones this directory was configured with.
+stamp="$dir/.ringbench-cmake-args"
+args="$*"
+if [[ ! -f "$dir/CMakeCache.txt" || ! -f "$stamp" || "$(cat "$stamp")" != "$args" ]]; then
+  cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" > "$dir.configure.log" 2>&1 || {
+    cat "$dir.configure.log" >&2
+    exit 1
+  }
+  echo "$args" > "$stamp"
+fi
+cmake --build "$dir" -j"$(nproc)"
