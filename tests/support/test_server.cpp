@@ -156,6 +156,16 @@ int ServerProcess::open_fds() const {
   return n;
 }
 
+int ServerProcess::wait_fds_at_most(int n, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int fds = open_fds();
+  while (fds > n && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+    fds = open_fds();
+  }
+  return fds;
+}
+
 std::string ServerProcess::stderr_text() const { return slurp(stderr_path_); }
 
 CommandResult run_ringbench(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {

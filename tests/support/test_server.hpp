@@ -39,6 +39,9 @@ class ServerProcess {
 
   // Open descriptors of the server process (/proc/PID/fd).
   int open_fds() const;
+  // Waits (bounded) until the server holds at most `n` descriptors: connections the client already closed
+  // may still be in the server's hands for a moment. Returns the last count seen.
+  int wait_fds_at_most(int n, std::chrono::milliseconds timeout = 3s) const;
   std::string stderr_text() const;
 
  private:
