@@ -145,7 +145,7 @@ class Worker {
   void lost(Conn& c, ErrorClass cls);
   void fail_inflight(Conn& c, ErrorClass cls);
   void on_event(Conn& c, uint32_t events);
-  void on_readable(Conn& c);
+  void on_readable(Conn& c, bool peer_closed);
   void flush(Conn& c);
   void fill(Conn& c);
   void assign(Conn& c, int64_t start_ns);
@@ -372,7 +372,9 @@ void Worker::lost(Conn& c, ErrorClass cls) {
   reopen(c);
 }
 
-void Worker::on_readable(Conn& c) {
+// `peer_closed`: the event carried RDHUP/HUP/ERR, so EOF may be queued behind the data and a short read
+// proves nothing; read on until EOF or EAGAIN.
+void Worker::on_readable(Conn& c, bool peer_closed) {
   for (;;) {
     const ssize_t n = ::recv(c.fd, rbuf_.get(), kReadBufferBytes, 0);
     if (n > 0) {
@@ -383,17 +385,21 @@ void Worker::on_readable(Conn& c) {
         return;
       }
       if (err != HPE_OK) {  // garbage: every request on the socket fails as a parse error
+        if (c.inflight == 0) count_error(ErrorClass::parse);  // e.g. a response nobody asked for
         fail_inflight(c, ErrorClass::parse);
         reopen(c);
         return;
       }
-      if (static_cast<std::size_t>(n) < kReadBufferBytes) break;  // a short read drained the socket
+      if (static_cast<std::size_t>(n) < kReadBufferBytes && !peer_closed) break;  // a short read drained it
       continue;
     }
     if (n == 0) {
       now_ = now_ns();
       // EOF completes a response delimited by the end of the connection (no Content-Length, not chunked).
-      if (c.msg_started) llhttp_finish(&c.parser);
+      if (c.msg_started && llhttp_finish(&c.parser) != HPE_OK && c.inflight == 0 && !c.close_after) {
+        count_error(ErrorClass::parse);  // an unasked response delimited by EOF
+        c.msg_started = false;
+      }
       lost(c, ErrorClass::read);
       return;
     }
@@ -430,7 +436,7 @@ void Worker::on_event(Conn& c, uint32_t events) {
   }
   if (c.state != ConnState::open) return;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) {
-    on_readable(c);
+    on_readable(c, (events & (EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0);
   } else if (events & EPOLLOUT) {
     flush(c);
   }

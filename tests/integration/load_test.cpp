@@ -1,0 +1,313 @@
+// `ringbench load` against the project's real servers on loopback (tag [load]), run as a process: exact
+// request counts, status and error classes, timeouts, the open loop's rate and its coordinated-omission
+// correction, the JSON file, misbehaving servers, and bad input.
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "response.hpp"
+#include "test_server.hpp"
+
+using namespace rbtest;
+using nlohmann::json;
+
+namespace {
+
+// Keep-alive and four processes, so four load connections are served side by side.
+const std::vector<std::string> kKeepAlive4 = {"--keepalive-ms", "5000", "--workers", "4", "--delay-ms", "0"};
+
+std::string url(const ServerProcess& srv, const std::string& path = "/") {
+  return "http://127.0.0.1:" + std::to_string(srv.port()) + path;
+}
+
+std::string temp_json() {
+  char tmpl[] = "/tmp/ringbench-load-test-XXXXXX";
+  const int fd = ::mkstemp(tmpl);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  return tmpl;
+}
+
+// Runs `ringbench load ARGS --json F` and returns the parsed file; the exit code must be `want_exit`.
+json load_json(std::vector<std::string> args, int want_exit = 0) {
+  const std::string path = temp_json();
+  args.insert(args.begin(), "load");
+  args.push_back("--json");
+  args.push_back(path);
+  const CommandResult r = run_ringbench(args, std::chrono::seconds(60));
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == want_exit);
+  std::ifstream f(path);
+  json j = json::parse(f);
+  ::unlink(path.c_str());
+  return j;
+}
+
+uint64_t error_count(const json& j, const char* cls) { return j.at("errors").at(cls).get<uint64_t>(); }
+
+// A port with nothing listening on it: bound, never listened to, closed by the caller.
+struct DeadPort {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  uint16_t port = 0;
+  DeadPort() {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port = ntohs(a.sin_port);
+  }
+  ~DeadPort() { ::close(fd); }
+};
+
+// A misbehaving server on a thread: answers every connection's first bytes with `reply` and closes
+// (an empty reply closes at once).
+class RudeServer {
+ public:
+  explicit RudeServer(std::string reply) : reply_(std::move(reply)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd_, 128) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~RudeServer() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      if (!reply_.empty()) {
+        char buf[4096];
+        pollfd q{c, POLLIN, 0};
+        if (::poll(&q, 1, 1000) > 0 && ::read(c, buf, sizeof buf) > 0) {
+          [[maybe_unused]] const ssize_t w = ::write(c, reply_.data(), reply_.size());
+        }
+      }
+      ::close(c);
+    }
+  }
+  std::string reply_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("load: -n sends exactly N requests to a server that closes after every reply", "[load]") {
+  ServerProcess srv({"--delay-ms", "0"});  // blocking default: Connection: close after each reply
+  const json j = load_json({url(srv), "-n", "137", "-c", "5"});
+  CHECK(j["completed"] == 137);
+  CHECK(j["ok"] == 137);
+  CHECK(j["sent"] == 137);
+  CHECK(j["status_counts"] == json{{"200", 137}});
+  CHECK(j["total_errors"] == 0);
+  CHECK(j["connects"].get<uint64_t>() >= 137);  // reconnects, not errors
+  CHECK(j["mode"] == "closed");
+}
+
+TEST_CASE("load: keep-alive reuses connections, also pipelined, and checks the body", "[load]") {
+  ServerProcess srv(kKeepAlive4);
+  SECTION("the right body, with and without pipelining") {
+    for (const char* pipeline : {"1", "4"}) {
+      INFO("pipeline " << pipeline);
+      const json j = load_json({url(srv), "-n", "2000", "-c", "4", "--pipeline", pipeline, "--expect-body",
+                                std::string(ringbench::kHelloBody)});
+      CHECK(j["completed"] == 2000);
+      CHECK(j["ok"] == 2000);
+      CHECK(j["total_errors"] == 0);
+      CHECK(j["connects"] == 4);
+      CHECK(j["connections_used"] == 4);
+    }
+  }
+  SECTION("a wrong body is an error of class body") {
+    const json j = load_json({url(srv), "-n", "10", "-c", "1", "--expect-body", "nope"});
+    CHECK(j["completed"] == 10);
+    CHECK(error_count(j, "body") == 10);
+  }
+  SECTION("HEAD replies carry no body; the parser must not wait for one") {
+    const json j = load_json({url(srv), "-n", "50", "-c", "2", "-m", "HEAD", "-t", "2s"});
+    CHECK(j["ok"] == 50);
+    CHECK(j["total_errors"] == 0);
+  }
+  SECTION("--disable-keepalive opens a connection per request; --requests-per-conn every N") {
+    json j = load_json({url(srv), "-n", "40", "-c", "2", "--disable-keepalive"});
+    CHECK(j["ok"] == 40);
+    CHECK(j["connects"].get<uint64_t>() >= 40);
+    j = load_json({url(srv), "-n", "40", "-c", "2", "--requests-per-conn", "10"});
+    CHECK(j["ok"] == 40);
+    CHECK(j["connects"].get<uint64_t>() >= 4);
+    CHECK(j["connects"].get<uint64_t>() <= 6);
+  }
+}
+
+TEST_CASE("load: status codes are counted, and --expect-status/--max-errors decide the exit", "[load]") {
+  ServerProcess srv({"--delay-ms", "0"});
+  json j = load_json({url(srv, "/delay/notanumber"), "-n", "20", "-c", "2"});
+  CHECK(j["completed"] == 20);
+  CHECK(j["ok"] == 0);
+  CHECK(j["status_counts"] == json{{"400", 20}});
+  CHECK(error_count(j, "status") == 20);
+
+  j = load_json({url(srv, "/bytes/huge"), "-n", "10", "-c", "2", "--expect-status", "400", "--max-errors", "0"});
+  CHECK(j["ok"] == 10);
+  CHECK(j["total_errors"] == 0);
+
+  j = load_json({url(srv, "/delay/notanumber"), "-n", "200", "-c", "1", "--max-errors", "3"}, 1);
+  CHECK(j["total_errors"].get<uint64_t>() > 3);
+  CHECK(j["stopped_by"] == "max-errors");
+  CHECK(j["completed"].get<uint64_t>() < 200);  // it stopped early
+}
+
+TEST_CASE("load: a request slower than -t is a timeout error", "[load]") {
+  ServerProcess srv({"--delay-ms", "0", "--drain-ms", "100"});
+  const auto t0 = std::chrono::steady_clock::now();
+  const json j = load_json({url(srv, "/delay/2000"), "-n", "2", "-c", "2", "-t", "0.5s"});
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(error_count(j, "timeout") == 2);
+  CHECK(j["completed"] == 0);
+  CHECK(secs < 1.9);  // gave up before the server would have answered
+}
+
+TEST_CASE("load: the open loop keeps its send rate when the server is slow", "[load]") {
+  ServerProcess srv(kKeepAlive4);
+  // 4 connections against a 100 ms handler can carry 40 req/s; ask for 20.
+  const json fast = load_json({url(srv, "/delay/0"), "-z", "1.5s", "-c", "4", "--rate", "20"});
+  const json slow = load_json({url(srv, "/delay/100"), "-z", "1.5s", "-c", "4", "--rate", "20"});
+  CHECK(fast["mode"] == "open");
+  for (const json* j : {&fast, &slow}) {
+    CHECK((*j)["send_rate_per_s"].get<double>() == Approx(20).epsilon(0.2));
+    CHECK((*j)["total_errors"] == 0);
+  }
+  CHECK(fast["latency_s"]["percentiles"]["p50"].get<double>() < 0.05);
+  CHECK(slow["latency_s"]["percentiles"]["p50"].get<double>() >= 0.095);
+}
+
+TEST_CASE("load: open-loop latency counts from the intended send time (coordinated omission)", "[load]") {
+  ServerProcess srv(kKeepAlive4);
+  // One connection can carry 10 req/s; at 20 req/s requests queue in the client and their latency grows far
+  // past the 100 ms service time (a closed-loop client would report ~100 ms throughout).
+  const json j = load_json({url(srv, "/delay/100"), "-z", "1.5s", "-c", "1", "--rate", "20"});
+  CHECK(j["latency_s"]["percentiles"]["p99"].get<double>() > 0.4);
+  CHECK(j["latency_s"]["fastest"].get<double>() >= 0.095);
+  CHECK(j["send_rate_per_s"].get<double>() < 12);  // the one connection is the limit, and it shows
+}
+
+TEST_CASE("load: the JSON file round-trips the summary's figures", "[load]") {
+  ServerProcess srv(kKeepAlive4);
+  const std::string path = temp_json();
+  const CommandResult r =
+      run_ringbench({"load", url(srv), "-n", "500", "-c", "4", "--warmup", "0s", "--json", path});
+  REQUIRE(r.exit_code == 0);
+  std::ifstream f(path);
+  const json j = json::parse(f);
+  ::unlink(path.c_str());
+  char line[64];
+  std::snprintf(line, sizeof line, "Requests/sec:\t%.2f", j["requests_per_s"].get<double>());
+  CHECK(r.out.find(line) != std::string::npos);
+  CHECK(r.out.find("[200]\t500 responses") != std::string::npos);
+  CHECK(j["schema"] == "ringbench-load/1");
+  CHECK(j["options"]["connections"] == 4);
+  CHECK(j["options"]["requests"] == 500);
+  uint64_t in_buckets = 0;
+  double last_upper = 0;
+  for (const auto& b : j["histogram"]) {
+    CHECK(b[0].get<double>() > last_upper);
+    last_upper = b[0].get<double>();
+    in_buckets += b[1].get<uint64_t>();
+  }
+  CHECK(in_buckets == 500);
+  const auto& p = j["latency_s"]["percentiles"];
+  double prev = 0;
+  for (const char* k : {"p10", "p25", "p50", "p75", "p90", "p95", "p99", "p99.9"}) {
+    CHECK(p[k].get<double>() >= prev);
+    prev = p[k].get<double>();
+  }
+  CHECK(j["latency_s"]["fastest"].get<double>() <= p["p10"].get<double>());
+  CHECK(j["latency_s"]["slowest"].get<double>() >= p["p99.9"].get<double>());
+  CHECK(j["thread_cpu_util"].size() == 1);
+  CHECK(r.err.empty());  // no progress line when stderr is not a terminal
+}
+
+TEST_CASE("load: a server that closes at once or answers garbage gives errors, not a crash or hang", "[load]") {
+  struct Case {
+    std::string reply;
+    const char* error_class;
+    int ok;
+  };
+  const std::vector<Case> cases = {
+      {"", "read", 0},                                                       // closes at once
+      {"garbage\r\n\r\n", "parse", 0},                                       // not HTTP
+      {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "read", 0},     // truncated, then closes
+      // A good reply followed by one nobody asked for: the request is fine, the extra is a parse error.
+      {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "parse", 30},
+  };
+  for (const auto& [reply, cls, ok] : cases) {
+    INFO("reply '" << reply << "'");
+    RudeServer rude(reply);
+    const std::string u = "http://127.0.0.1:" + std::to_string(rude.port()) + "/";
+    const json j = load_json({u, "-n", "30", "-c", "3", "-t", "5s"});
+    CHECK(j["ok"] == ok);
+    CHECK(j["total_errors"] == 30);
+    CHECK(error_count(j, cls) == 30);
+    const CommandResult r = run_ringbench({"load", u, "-n", "30", "-c", "3", "--max-errors", "5"});
+    CHECK(r.exit_code == 1);
+  }
+}
+
+TEST_CASE("load: bad input is one line on stderr and exit 2", "[load]") {
+  ServerProcess srv({"--delay-ms", "0"});
+  DeadPort dead;
+  const std::vector<std::vector<std::string>> cases = {
+      {"load", "not a url"},
+      {"load", "https://127.0.0.1:" + std::to_string(srv.port()) + "/"},
+      {"load", "ftp://127.0.0.1/"},
+      {"load", url(srv), "-c", "0"},
+      {"load", url(srv), "-n", "5", "-c", "10"},
+      {"load", url(srv), "-n", "abc"},
+      {"load", url(srv), "-n", "99999999999999999999999"},
+      {"load", url(srv), "-c", "4294967297"},
+      {"load", url(srv), "-z", "10x"},
+      {"load", url(srv), "--rate", "-5"},
+      {"load", url(srv), "-H", "no colon here"},
+      {"load", "http://127.0.0.1:" + std::to_string(dead.port) + "/", "-n", "5", "-c", "1"},
+      {"load", "http://host.invalid/", "-n", "5", "-c", "1"},
+      {"load"},
+  };
+  for (const auto& args : cases) {
+    std::string shown;
+    for (const auto& a : args) shown += a + " ";
+    INFO(shown);
+    const CommandResult r = run_ringbench(args, std::chrono::seconds(20));
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+}
