@@ -1,0 +1,240 @@
+// What only the io_uring server promises (tag [uring]): many delays in flight at once, resets during the
+// wait or mid-body freeing everything at once, no descriptor leak under churn, limits (503, send timeout,
+// EMFILE without a busy loop) and the start-up line that names the features in use.
+// Run: RINGBENCH_BACKEND=uring build/tests/integration_tests "[uring]"
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http_client.hpp"
+#include "test_server.hpp"
+
+using namespace rbtest;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double elapsed_ms(Clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
+}
+
+std::string get(const std::string& path) { return "GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n"; }
+
+// Waits (bounded) until the server holds `fds` descriptors; returns the last count seen.
+int wait_for_fds(const ServerProcess& srv, int fds, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  int n = srv.open_fds();
+  while (n != fds && Clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+    n = srv.open_fds();
+  }
+  return n;
+}
+
+// utime + stime of a process in seconds, from /proc/PID/stat.
+double cpu_seconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  unsigned long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoul(field);
+    if (i == 15) stime = std::stoul(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+TEST_CASE("100 concurrent 250 ms requests finish in well under 1 s", "[uring]") {
+  ServerProcess srv({"--delay-ms", "250"});
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 100; ++i) clients.push_back(std::make_unique<Client>(srv.port()));
+  const auto t0 = Clock::now();
+  for (auto& c : clients) REQUIRE(c->send(get("/")));
+  for (auto& c : clients) {
+    const auto r = c->read_response(5s);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+  }
+  const double ms = elapsed_ms(t0);
+  CHECK(ms >= 240);
+  CHECK(ms < 900);
+}
+
+TEST_CASE("200 clients reset during the wait: freed at once, and the server keeps serving", "[uring]") {
+  ServerProcess srv({"--delay-ms", "5000"});
+  const int baseline = srv.open_fds();
+  {
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < 200; ++i) {
+      clients.push_back(std::make_unique<Client>(srv.port()));
+      REQUIRE(clients.back()->send(get("/")));
+    }
+    REQUIRE(wait_for_fds(srv, baseline + 200, 5s) == baseline + 200);
+    for (auto& c : clients) c->reset();
+  }
+  // Long before the 5 s delays would end, every connection is gone.
+  const auto t0 = Clock::now();
+  CHECK(wait_for_fds(srv, baseline, 3s) == baseline);
+  CHECK(elapsed_ms(t0) < 3000);
+  const auto r = http_get(srv.port(), "/healthz");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+}
+
+TEST_CASE("a reset in the middle of a 10 MB body frees the connection", "[uring]") {
+  ServerProcess srv({"--delay-ms", "0"});
+  const int baseline = srv.open_fds();
+  for (int round = 0; round < 5; ++round) {
+    Client c(srv.port());
+    REQUIRE(c.send(get("/bytes/10000000")));
+    char buf[65536];
+    const ssize_t got = ::recv(c.fd(), buf, sizeof buf, 0);  // the body has started to flow
+    REQUIRE(got > 0);
+    c.reset();
+  }
+  CHECK(wait_for_fds(srv, baseline, 5s) == baseline);
+  const auto r = http_get(srv.port(), "/bytes/100");
+  REQUIRE(r);
+  CHECK(r->body.size() == 100);
+}
+
+TEST_CASE("connection churn leaks no descriptor", "[uring]") {
+  ServerProcess srv({"--delay-ms", "0"});
+  const int baseline = srv.open_fds();
+  for (int i = 0; i < 300; ++i) {
+    Client c(srv.port());
+    switch (i % 3) {
+      case 0: {  // a whole request, then a normal close
+        REQUIRE(c.send(get("/")));
+        const auto r = c.read_response(5s);
+        REQUIRE(r);
+        CHECK(r->status == 200);
+        break;
+      }
+      case 1: c.send("GET / HT"); break;  // half a request, then close
+      default: c.reset(); break;          // nothing, then a reset
+    }
+  }
+  CHECK(wait_for_fds(srv, baseline, 5s) == baseline);
+}
+
+TEST_CASE("max connections: over the limit answers 503 and closes, and frees the place when a client leaves", "[uring]") {
+  ServerProcess srv({"--delay-ms", "0", "--max-connections", "2", "--linger-ms", "200"});
+  auto a = std::make_unique<Client>(srv.port());
+  Client b(srv.port());
+  for (Client* c : {a.get(), &b}) {
+    REQUIRE(c->send(get("/")));
+    REQUIRE(c->read_response(5s));
+  }
+  {
+    Client over(srv.port());
+    over.send(get("/"));
+    const auto r = over.read_response(5s);
+    REQUIRE(r);
+    CHECK(r->status == 503);
+    CHECK(over.wait_closed(5s));
+  }
+  a.reset();  // one place frees up
+  const int deadline_tries = 50;
+  bool served = false;
+  for (int i = 0; i < deadline_tries && !served; ++i) {
+    const auto r = http_get(srv.port(), "/healthz");
+    served = r && r->status == 200;
+    if (!served) std::this_thread::sleep_for(50ms);
+  }
+  CHECK(served);
+}
+
+TEST_CASE("a client that stops reading is cut off after the send timeout", "[uring]") {
+  ServerProcess srv({"--delay-ms", "0", "--send-timeout-ms", "300"});
+  const int baseline = srv.open_fds();
+  Client c(srv.port());
+  const int small = 4096;
+  ::setsockopt(c.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  REQUIRE(c.send(get("/bytes/100000000")));
+  REQUIRE(wait_for_fds(srv, baseline + 1, 5s) == baseline + 1);
+  CHECK(wait_for_fds(srv, baseline, 5s) == baseline);
+}
+
+namespace {
+
+// Runs in a forked child whose hard RLIMIT_NOFILE is low (the server inherits it; lowering a hard limit
+// cannot be undone without CAP_SYS_RESOURCE, hence the child). Returns "" or what went wrong.
+std::string out_of_descriptors_scenario() {
+  constexpr rlim_t kLimit = 48;
+  const rlimit low{kLimit, kLimit};
+  if (::setrlimit(RLIMIT_NOFILE, &low) != 0) return "setrlimit failed";
+  ServerProcess srv({"--delay-ms", "0", "--threads", "2"});
+  const int server_fds = srv.open_fds();
+  const auto own_fds = static_cast<int>(std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                                                      std::filesystem::directory_iterator{}));
+  const int clients_wanted = static_cast<int>(kLimit) - own_fds - 2;
+  if (clients_wanted <= static_cast<int>(kLimit) - server_fds) return "the server would not run out of descriptors";
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < clients_wanted; ++i) clients.push_back(std::make_unique<Client>(srv.port()));
+  const double cpu0 = cpu_seconds(srv.pid());
+  std::this_thread::sleep_for(1s);
+  // A spinning accept would burn the whole second.
+  if (const double burnt = cpu_seconds(srv.pid()) - cpu0; burnt > 0.3) return "busy loop: " + std::to_string(burnt) + " s CPU";
+  clients.clear();
+  const auto r = http_get(srv.port(), "/healthz", 5s);
+  if (!r || r->status != 200) return "no answer after the descriptors came back";
+  if (srv.stop() != 0) return "exit status not 0";
+  const std::string err = srv.stderr_text();
+  const auto at = err.find("accept_out_of_fds ");
+  if (at == std::string::npos || std::stoul(err.substr(at + 18)) == 0) return "the limit was never hit: " + err;
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("out of descriptors: accept pauses without a busy loop, then recovers", "[uring]") {
+  int pipefd[2];
+  REQUIRE(::pipe(pipefd) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(pipefd[0]);
+    std::string why;
+    try {
+      why = out_of_descriptors_scenario();
+    } catch (...) {
+      why = "exception in the scenario";
+    }
+    if (!why.empty()) (void)!::write(pipefd[1], why.data(), why.size());
+    ::_exit(why.empty() ? 0 : 1);
+  }
+  ::close(pipefd[1]);
+  std::string why;
+  char buf[512];
+  for (ssize_t n; (n = ::read(pipefd[0], buf, sizeof buf)) > 0;) why.append(buf, static_cast<std::size_t>(n));
+  ::close(pipefd[0]);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  INFO(why);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("start-up names the io_uring features in use; unsupported switches fall back with one line", "[uring]") {
+  ServerProcess srv({"--delay-ms", "0", "--timer", "ring"});
+  REQUIRE(http_get(srv.port(), "/healthz"));
+  const std::string err = srv.stderr_text();
+  CHECK(err.find("io_uring:") != std::string::npos);
+  CHECK(err.find("one IORING_OP_TIMEOUT per request") != std::string::npos);
+  CHECK(err.find("multishot accept") != std::string::npos);
+}
