@@ -195,8 +195,11 @@ std::string out_of_descriptors_scenario() {
   if (!r || r->status != 200) return "no answer after the descriptors came back";
   if (srv.stop() != 0) return "exit status not 0";
   const std::string err = srv.stderr_text();
-  const auto at = err.find("accept_out_of_fds ");
-  if (at == std::string::npos || std::stoul(err.substr(at + 18)) == 0) return "the limit was never hit: " + err;
+  unsigned long pauses = 0;  // summed over the loops' exit lines
+  for (auto at = err.find("accept_out_of_fds "); at != std::string::npos; at = err.find("accept_out_of_fds ", at + 1)) {
+    pauses += std::stoul(err.substr(at + 18));
+  }
+  if (pauses == 0) return "the limit was never hit: " + err;
   return "";
 }
 
