@@ -1,0 +1,210 @@
+// Terminal table, CSV and Markdown reports; see report.hpp.
+#include "run/report.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <tuple>
+
+namespace ringbench::run {
+namespace {
+
+std::string rate(double v) { return v >= 1000 ? fmt::format("{:.0f}", v) : fmt::format("{:.1f}", v); }
+
+std::string seconds(double s) {
+  if (s >= 1) return fmt::format("{:.2f}s", s);
+  if (s >= 0.001) return fmt::format("{:.1f}ms", s * 1e3);
+  return fmt::format("{:.0f}us", s * 1e6);
+}
+
+std::string load_text(const CellSpec& c) {
+  return c.requests > 0 ? fmt::format("n={}", c.requests) : fmt::format("z={:g}s", c.duration_s);
+}
+
+double lat(const Figures& f, const char* k) {
+  const auto it = f.latency_s.find(k);
+  return it == f.latency_s.end() ? 0.0 : it->second;
+}
+
+struct Row {
+  std::string mark, label, c, load, rps, bound, eff, p50, p99, errors, cpu, rss, ref, note;
+};
+
+Row make_row(const CellResult& cell, bool best, uint32_t repeat) {
+  const CellSpec& s = cell.spec;
+  Row r;
+  r.mark = best ? "*" : "";
+  r.label = s.label + (s.path != "/" ? " " + s.path : "");
+  r.c = std::to_string(s.concurrency);
+  r.load = load_text(s);
+  r.bound = s.bound_rps() ? rate(*s.bound_rps()) : "-";
+  r.ref = s.reference ? fmt::format("{:g} {}", s.reference->requests_per_s, s.reference->label) : "";
+  if (!cell.median) {
+    r.note = "FAILED: " + cell.failure();
+    return r;
+  }
+  const Figures& m = *cell.median;
+  r.rps = rate(m.requests_per_s);
+  if (repeat > 1) r.rps += fmt::format(" ({}-{})", rate(cell.min->requests_per_s), rate(cell.max->requests_per_s));
+  r.eff = m.efficiency ? fmt::format("{:.0f}%", *m.efficiency * 100) : "-";
+  r.p50 = seconds(lat(m, "p50"));
+  r.p99 = seconds(lat(m, "p99"));
+  r.errors = fmt::format("{:g}", m.error_total + m.non_2xx);
+  r.cpu = m.server.cpu_us_per_req ? fmt::format("{:.1f}", *m.server.cpu_us_per_req) : "-";
+  r.rss = fmt::format("{:.1f}", m.server.peak_rss_kb / 1024);
+  std::size_t failed = 0;
+  for (const auto& run : cell.runs) failed += run.ok ? 0 : 1;
+  if (failed) r.note = fmt::format("{} of {} runs failed: {}", failed, cell.runs.size(), cell.runs.front().ok ? "" : cell.runs.front().failure);
+  if (m.client.client_bound) r.note += (r.note.empty() ? "" : "; ") + std::string("client-bound");
+  return r;
+}
+
+const Row kHeader = {"", "server", "c", "load", "req/s", "bound", "eff", "p50", "p99", "errors", "CPU-us/req", "RSS MB", "reference", ""};
+
+std::vector<Row> rows_of(const ScenarioResult& s) {
+  const auto best = best_cells(s);
+  std::vector<Row> rows;
+  for (std::size_t i = 0; i < s.cells.size(); ++i) rows.push_back(make_row(s.cells[i], best[i], s.repeat));
+  return rows;
+}
+
+}  // namespace
+
+std::vector<bool> best_cells(const ScenarioResult& s) {
+  using Key = std::tuple<uint32_t, uint32_t, uint64_t, double, std::string>;
+  std::map<Key, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < s.cells.size(); ++i) {
+    const CellSpec& c = s.cells[i].spec;
+    if (s.cells[i].median) groups[{c.delay_ms, c.concurrency, c.requests, c.duration_s, c.path}].push_back(i);
+  }
+  std::vector<bool> best(s.cells.size(), false);
+  for (const auto& [key, members] : groups) {
+    if (members.size() < 2) continue;
+    const bool by_cpu = std::get<0>(key) == 0;
+    std::size_t pick = members.front();
+    for (std::size_t i : members) {
+      const Figures& a = *s.cells[i].median;
+      const Figures& b = *s.cells[pick].median;
+      const bool better = by_cpu ? a.server.cpu_us_per_req.value_or(1e300) < b.server.cpu_us_per_req.value_or(1e300)
+                                 : a.requests_per_s > b.requests_per_s;
+      if (better) pick = i;
+    }
+    best[pick] = true;
+  }
+  return best;
+}
+
+void print_table(std::FILE* out, const ScenarioResult& s) {
+  std::vector<Row> rows = rows_of(s);
+  rows.insert(rows.begin(), kHeader);
+  auto cols = [](const Row& r) {
+    return std::vector<const std::string*>{&r.mark, &r.label, &r.c, &r.load, &r.rps, &r.bound, &r.eff,
+                                           &r.p50, &r.p99, &r.errors, &r.cpu, &r.rss};
+  };
+  std::vector<std::size_t> width(cols(kHeader).size(), 0);
+  for (const Row& r : rows) {
+    const auto c = cols(r);
+    if (!r.note.empty() && r.rps.empty()) continue;  // a failed row's columns are blank
+    for (std::size_t i = 0; i < c.size(); ++i) width[i] = std::max(width[i], c[i]->size());
+  }
+  for (const Row& r : rows) width[1] = std::max(width[1], r.label.size());
+  fmt::print(out, "\n{} — {}{}\n", s.scenario.name, s.scenario.description,
+             s.repeat > 1 ? fmt::format(" (median of {}, min-max)", s.repeat) : "");
+  bool any_ref = false;
+  for (const auto& c : s.cells) any_ref |= c.spec.reference.has_value();
+  for (const Row& r : rows) {
+    const auto c = cols(r);
+    std::string line;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      // Text columns left-aligned, figures right-aligned.
+      line += i < 2 ? fmt::format("{:<{}} ", *c[i], width[i]) : fmt::format("{:>{}}  ", *c[i], width[i]);
+      if (!r.note.empty() && r.rps.empty() && i == 3) break;
+    }
+    if (!r.note.empty() && r.rps.empty()) {
+      line += r.note;
+    } else {
+      if (any_ref) line += r.ref;
+      if (!r.note.empty()) line += "  [" + r.note + "]";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    fmt::print(out, "{}\n", line);
+  }
+  std::fflush(out);
+}
+
+std::string markdown_table(const ScenarioResult& s) {
+  std::string md = "| | server | c | load | req/s | bound | efficiency | p50 | p99 | errors | CPU-µs/req | RSS MB | reference | note |\n";
+  md += "|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|\n";
+  for (const Row& r : rows_of(s)) {
+    md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", r.mark.empty() ? "" : "**best**",
+                      r.label, r.c, r.load, r.rps, r.bound, r.eff, r.p50, r.p99, r.errors, r.cpu, r.rss, r.ref, r.note);
+  }
+  return md;
+}
+
+std::string results_csv(const std::vector<ScenarioResult>& scenarios) {
+  auto q = [](const std::string& v) {
+    if (v.find_first_of(",\"\n") == std::string::npos) return v;
+    std::string out = "\"";
+    for (char ch : v) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    return out + "\"";
+  };
+  auto o = [](const std::optional<double>& v) { return v ? fmt::format("{:g}", *v) : std::string(); };
+  std::string csv =
+      "scenario,cell_id,variant,label,backend,delay_ms,concurrency,requests,duration_s,path,run,status,failure,"
+      "requests_per_s,efficiency,p50_s,p90_s,p99_s,p99_9_s,max_s,completed,error_total,non_2xx,cpu_s,"
+      "cpu_us_per_req,peak_rss_kb,rss_per_conn_kb,threads,processes,ctx_voluntary,ctx_involuntary,ctx_per_req,"
+      "client_cpu_util_max,client_bound,bound_rps,reference_rps\n";
+  for (const auto& s : scenarios) {
+    for (const auto& cell : s.cells) {
+      const CellSpec& c = cell.spec;
+      auto row = [&](const std::string& run, const std::string& status, const std::string& failure, const Figures& f) {
+        const ServerFigures& sv = f.server;
+        csv += fmt::format(
+            "{},{},{},{},{},{},{},{},{:g},{},{},{},{},{:g},{},{:g},{:g},{:g},{:g},{:g},{:g},{:g},{:g},{:g},{},{:g},{:g},"
+            "{:g},{:g},{:g},{:g},{},{:g},{},{},{}\n",
+            q(c.scenario), q(c.id()), q(c.variant), q(c.label), c.backend(), c.delay_ms, c.concurrency, c.requests,
+            c.duration_s, q(c.path), run, status, q(failure), f.requests_per_s, o(f.efficiency), lat(f, "p50"),
+            lat(f, "p90"), lat(f, "p99"), lat(f, "p99.9"), lat(f, "max"), f.completed, f.error_total, f.non_2xx,
+            sv.cpu_s, o(sv.cpu_us_per_req), sv.peak_rss_kb, sv.rss_per_conn_kb, sv.threads, sv.processes,
+            sv.ctx_voluntary, sv.ctx_involuntary, o(sv.ctx_per_req), f.client.cpu_util_max,
+            f.client.client_bound ? 1 : 0, o(c.bound_rps()),
+            c.reference ? fmt::format("{:g}", c.reference->requests_per_s) : "");
+      };
+      for (std::size_t i = 0; i < cell.runs.size(); ++i) {
+        const RunResult& r = cell.runs[i];
+        row(std::to_string(i + 1), r.ok ? "ok" : "failed", r.failure, r.figures);
+      }
+      if (cell.median) row("median", "ok", "", *cell.median);
+    }
+  }
+  return csv;
+}
+
+std::string report_markdown(const nlohmann::json& env, const std::vector<ScenarioResult>& scenarios,
+                            const std::vector<std::string>& charts, const std::string& charts_note) {
+  std::string md = "# ringbench run\n\n";
+  md += fmt::format("`{}`\n\n", env.value("command_line", ""));
+  md += "| environment | |\n|---|---|\n";
+  for (const char* k : {"date", "kernel", "cpu_model", "cores", "liburing_version", "compiler", "build_type",
+                        "sanitizers", "mimalloc", "git_revision", "git_dirty", "hostname"}) {
+    if (!env.contains(k)) continue;
+    const auto& v = env.at(k);
+    md += fmt::format("| {} | {} |\n", k, v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  md += "\nEfficiency is req/s ÷ the Little's-law bound (concurrency ÷ delay); CPU-µs/req is the server's whole "
+        "process tree (utime+stime) over the measured window ÷ completed requests; RSS is its peak. "
+        "`*`/**best**: the best cell among those under the same load (highest req/s; lowest CPU-µs/req at 0 ms).\n";
+  for (const auto& s : scenarios) {
+    md += fmt::format("\n## {}\n\n{}{}\n\n", s.scenario.name, s.scenario.description,
+                      s.repeat > 1 ? fmt::format(" Median of {} runs, req/s min–max in brackets.", s.repeat) : "");
+    md += markdown_table(s);
+    for (const auto& c : charts) {
+      if (c.rfind(s.scenario.name + "-", 0) == 0 && c.ends_with(".png")) md += fmt::format("\n![{}]({})\n", c, c);
+    }
+  }
+  if (!charts_note.empty()) md += "\nCharts: " + charts_note + "\n";
+  return md;
+}
+
+}  // namespace ringbench::run

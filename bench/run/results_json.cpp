@@ -1,0 +1,104 @@
+// results.json ("ringbench.results/1", /tmp/results_schema.md): the runner's structs as JSON.
+#include <cmath>
+
+#include "run/runner.hpp"
+
+namespace ringbench::run {
+namespace {
+
+using nlohmann::json;
+
+// Counts print as integers, measurements as numbers.
+json num(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15) return static_cast<int64_t>(v);
+  return v;
+}
+
+json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+}  // namespace
+
+json to_json(const Figures& f) {
+  json lat = json::object();
+  for (const auto& [k, v] : f.latency_s) lat[k] = v;
+  json errors = json::object();
+  for (const auto& [k, v] : f.errors) errors[k] = num(v);
+  const ServerFigures& s = f.server;
+  return json{
+      {"requests_per_s", f.requests_per_s},
+      {"efficiency", opt(f.efficiency)},
+      {"latency_s", lat},
+      {"completed", num(f.completed)},
+      {"errors", errors},
+      {"error_total", num(f.error_total)},
+      {"non_2xx", num(f.non_2xx)},
+      {"server",
+       {{"cpu_s", s.cpu_s},
+        {"cpu_us_per_req", opt(s.cpu_us_per_req)},
+        {"peak_rss_kb", num(s.peak_rss_kb)},
+        {"rss_per_conn_kb", s.rss_per_conn_kb},
+        {"threads", num(s.threads)},
+        {"processes", num(s.processes)},
+        {"ctx_voluntary", num(s.ctx_voluntary)},
+        {"ctx_involuntary", num(s.ctx_involuntary)},
+        {"ctx_per_req", opt(s.ctx_per_req)}}},
+      {"client", {{"cpu_util_max", f.client.cpu_util_max}, {"client_bound", f.client.client_bound}}},
+  };
+}
+
+json to_json(const RunResult& r) {
+  json j = to_json(r.figures);
+  j["status"] = r.ok ? "ok" : "failed";
+  j["failure"] = r.failure;
+  // Beyond the schema's fields (additions only): the server's exit status and the measured window.
+  j["exit_status"] = r.exit_status;
+  j["elapsed_s"] = r.elapsed_s;
+  return j;
+}
+
+json to_json(const CellResult& c) {
+  const CellSpec& s = c.spec;
+  json runs = json::array();
+  for (const auto& r : c.runs) runs.push_back(to_json(r));
+  json ref = nullptr;
+  if (s.reference) ref = {{"label", s.reference->label}, {"requests_per_s", s.reference->requests_per_s}};
+  json j = {
+      {"id", s.id()},
+      {"scenario", s.scenario},
+      {"backend", s.backend()},
+      {"variant", s.variant},
+      {"label", s.label},
+      {"delay_ms", s.delay_ms},
+      {"concurrency", s.concurrency},
+      {"requests", s.requests},
+      {"duration_s", s.duration_s},
+      {"path", s.path},
+      {"bound_rps", opt(s.bound_rps())},
+      {"reference", ref},
+      {"status", c.ok() ? "ok" : "failed"},
+      {"failure", c.failure()},
+      {"runs", runs},
+      {"median", c.median ? to_json(*c.median) : json(nullptr)},
+      {"min", c.min ? to_json(*c.min) : json(nullptr)},
+      {"max", c.max ? to_json(*c.max) : json(nullptr)},
+      // Additions beyond the schema's fields.
+      {"warmup_s", s.warmup_s},
+      {"client_threads", s.client_threads},
+  };
+  if (s.external()) j["external_cmd"] = s.external_cmd;
+  return j;
+}
+
+json to_json(const ScenarioResult& s) {
+  json cells = json::array();
+  for (const auto& c : s.cells) cells.push_back(to_json(c));
+  return {{"name", s.scenario.name}, {"description", s.scenario.description}, {"repeat", s.repeat}, {"cells", cells}};
+}
+
+json results_json(const json& environment, const std::vector<ScenarioResult>& scenarios) {
+  json list = json::array();
+  for (const auto& s : scenarios) list.push_back(to_json(s));
+  return {{"schema", kResultsSchema}, {"environment", environment}, {"scenarios", list}};
+}
+
+}  // namespace ringbench::run
