@@ -21,8 +21,8 @@ struct UringConfig {
   bool coop_taskrun = false;
   bool send_zc = false;
   uint32_t ring_entries = 4096;
-  uint32_t buf_count = 4096;   // provided buffers per ring
-  uint32_t buf_size = 16384;   // bytes per provided buffer
+  uint32_t buf_count = 1024;   // provided buffers per ring (each touched page stays resident: keep it small)
+  uint32_t buf_size = 4096;    // bytes per provided buffer
   TimerKind timer = TimerKind::wheel;
 };
 

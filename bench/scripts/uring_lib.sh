@@ -1,0 +1,84 @@
+# Helpers shared by the uring_*.sh benchmarks (sourced, not run): start a server pinned to CPU 0 and wait
+# for it, read its CPU time, stop it by PID. Servers: uring[:ARGS], epoll[:ARGS], nginx (1 worker).
+BIN=${BIN:-build-uring/ringbench}
+NGINX_DIR=${NGINX_DIR:-/tmp/ringbench-nginx}
+SRV_PID=""
+
+# nginx.conf for one worker in the foreground, no access log: `/` answers at once, `/sleep` after 250 ms.
+write_nginx_conf() {
+  local port=$1
+  mkdir -p "$NGINX_DIR"
+  cat > "$NGINX_DIR/nginx.conf" <<NGX
+load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
+worker_processes 1;
+master_process off;
+daemon off;
+worker_rlimit_nofile 20000;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log warn;
+events { worker_connections 20000; multi_accept on; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  client_body_temp_path $NGINX_DIR/body;
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    default_type text/plain;
+    location / { return 200 "Hello, World!\n"; }
+    location /sleep { echo_sleep 0.25; echo "Hello, World!"; }
+  }
+}
+NGX
+}
+
+# start_server NAME PORT [extra serve args...]: NAME is uring, epoll or nginx; sets SRV_PID.
+start_server() {
+  local name=$1 port=$2
+  shift 2
+  local log="/tmp/ringbench-bench-$name-$port.log"
+  if [[ $name == nginx ]]; then
+    write_nginx_conf "$port"
+    taskset -c 0 nginx -c "$NGINX_DIR/nginx.conf" > "$log" 2>&1 &
+    SRV_PID=$!
+    for _ in $(seq 1 100); do
+      curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0
+      sleep 0.05
+    done
+  else
+    taskset -c 0 "$BIN" serve "$name" --port "$port" "$@" > "$log" 2>&1 &
+    SRV_PID=$!
+    for _ in $(seq 1 100); do
+      grep -q "^listening on" "$log" 2>/dev/null && return 0
+      sleep 0.05
+    done
+  fi
+  echo "server $name did not start: $(cat "$log")" >&2
+  return 1
+}
+
+stop_server() {
+  [[ -n $SRV_PID ]] || return 0
+  kill -TERM "$SRV_PID" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    kill -0 "$SRV_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$SRV_PID" 2>/dev/null || true
+  wait "$SRV_PID" 2>/dev/null || true
+  SRV_PID=""
+}
+
+# utime+stime of a process (all its threads) in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# A server spec is NAME[:ARG,ARG…] with '=' for spaces inside an argument pair:
+# "uring:--timer=ring,--threads=2" -> serve uring --timer ring --threads 2.
+spec_name() { echo "${1%%:*}"; }
+spec_args() {
+  local a=""
+  [[ $1 == *:* ]] && a=${1#*:}
+  a=${a//,/ }
+  echo "${a//=/ }"
+}
