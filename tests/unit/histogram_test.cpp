@@ -24,7 +24,7 @@ double rel_error(uint64_t got, uint64_t want) {
 
 }  // namespace
 
-TEST_CASE("histogram buckets tile the range without gaps", "[histogram]") {
+TEST_CASE("histogram: buckets tile the range without gaps", "[histogram]") {
   for (unsigned i = 0; i + 1 < LatencyHistogram::kBucketCount; ++i) {
     REQUIRE(LatencyHistogram::highest_of(i) + 1 == LatencyHistogram::lowest_of(i + 1));
   }
@@ -37,7 +37,7 @@ TEST_CASE("histogram buckets tile the range without gaps", "[histogram]") {
   }
 }
 
-TEST_CASE("a single value reads back within 1 % from 1 us to 1 h", "[histogram]") {
+TEST_CASE("histogram: a single value reads back within 1 % from 1 us to 1 h", "[histogram]") {
   // Values spread log-uniformly over the whole range, each alone in its histogram: every percentile is it.
   std::mt19937_64 rng(42);
   std::uniform_real_distribution<double> exp10(3.0, std::log10(static_cast<double>(kHour)));
@@ -50,7 +50,7 @@ TEST_CASE("a single value reads back within 1 % from 1 us to 1 h", "[histogram]"
   }
 }
 
-TEST_CASE("percentiles of a uniform 1..10000 us distribution", "[histogram]") {
+TEST_CASE("histogram: percentiles of a uniform 1..10000 us distribution", "[histogram]") {
   LatencyHistogram h;
   for (uint64_t us = 1; us <= 10'000; ++us) h.record(us * kUs);
   REQUIRE(h.count() == 10'000);
@@ -66,7 +66,7 @@ TEST_CASE("percentiles of a uniform 1..10000 us distribution", "[histogram]") {
   REQUIRE(h.value_at_percentile(0) == 1 * kUs);
 }
 
-TEST_CASE("percentiles of a bimodal distribution land on the right mode", "[histogram]") {
+TEST_CASE("histogram: percentiles of a bimodal distribution land on the right mode", "[histogram]") {
   LatencyHistogram h;
   for (int i = 0; i < 990; ++i) h.record(250 * 1'000'000ull);  // 250 ms
   for (int i = 0; i < 10; ++i) h.record(kHour);                 // 1 h stragglers
@@ -76,7 +76,7 @@ TEST_CASE("percentiles of a bimodal distribution land on the right mode", "[hist
   REQUIRE(h.max() == kHour);
 }
 
-TEST_CASE("merging per-thread histograms equals recording into one", "[histogram]") {
+TEST_CASE("histogram: merging per-thread histograms equals recording into one", "[histogram]") {
   std::mt19937_64 rng(7);
   std::lognormal_distribution<double> lat(std::log(2e6), 1.0);  // around 2 ms, long tail
   LatencyHistogram all, a, b, empty;
@@ -100,7 +100,7 @@ TEST_CASE("merging per-thread histograms equals recording into one", "[histogram
   REQUIRE(total == 50'000);
 }
 
-TEST_CASE("values beyond the range are clamped but max stays exact", "[histogram]") {
+TEST_CASE("histogram: values beyond the range are clamped but max stays exact", "[histogram]") {
   LatencyHistogram h;
   h.record(10 * kHour);
   REQUIRE(h.count() == 1);
@@ -111,7 +111,7 @@ TEST_CASE("values beyond the range are clamped but max stays exact", "[histogram
   REQUIRE(e.min() == 0);
 }
 
-TEST_CASE("load URLs: http only, host, port, path", "[histogram][url]") {
+TEST_CASE("histogram: load URLs: http only, host, port, path", "[histogram][url]") {
   using ringbench::load::parse_url;
   auto u = parse_url("http://127.0.0.1:8080/delay/10?x=1");
   REQUIRE(u.host == "127.0.0.1");
