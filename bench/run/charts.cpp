@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -66,7 +67,25 @@ ChartsOutcome write_charts(const std::string& dir, const std::vector<ScenarioRes
     }
     if (ok.empty()) continue;
     const std::string name = s.scenario.name;
-    const bool sweep = concurrencies.size() >= 2 && variants.size() < ok.size();
+    // A sweep: some server runs the same load at several concurrencies, and never one concurrency twice
+    // (the seed runs one server at -n 20 and -n 50 with c = 10: bars suit it better than lines).
+    std::map<std::string, std::vector<uint32_t>> series;
+    for (const CellResult* c : ok) {
+      series[fmt::format("{}|{}|{}", c->spec.variant, c->spec.path, c->spec.delay_ms)].push_back(c->spec.concurrency);
+    }
+    bool several = false, repeated = false;
+    for (auto& [key, cs] : series) {
+      several |= cs.size() >= 2;
+      std::sort(cs.begin(), cs.end());
+      repeated |= std::adjacent_find(cs.begin(), cs.end()) != cs.end();
+    }
+    const bool sweep = several && !repeated;
+    double lo = 1e300, hi = 0;
+    for (const CellResult* c : ok) {
+      lo = std::min(lo, c->median->requests_per_s);
+      hi = std::max(hi, c->median->requests_per_s);
+    }
+    const bool log_bars = lo > 0 && hi / lo > 100;
     const bool with_load = !sweep && ok.size() > variants.size();
 
     // Throughput.
@@ -101,15 +120,16 @@ ChartsOutcome write_charts(const std::string& dir, const std::vector<ScenarioRes
       for (const CellResult* c : ok) {
         any_ref |= c->spec.reference.has_value();
         data << quoted(cell_name(c->spec, with_load)) << "\t" << c->median->requests_per_s << "\t"
-             << (c->spec.reference ? fmt::format("{:g}", c->spec.reference->requests_per_s) : "0") << "\t"
-             << (c->spec.bound_rps() ? fmt::format("{:g}", *c->spec.bound_rps()) : "0") << "\n";
+             << (c->spec.reference ? fmt::format("{:g}", c->spec.reference->requests_per_s) : "NaN") << "\t"
+             << (c->spec.bound_rps() ? fmt::format("{:g}", *c->spec.bound_rps()) : "NaN") << "\n";
       }
       plot = fmt::format(
           "set title {}\nset style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
-          "set boxwidth 0.9\nset xtics rotate by -30 left\nset ylabel 'requests/s (median)'\nset yrange [0:*]\n"
+          "set boxwidth 0.9\nset xtics rotate by -30 left\nset ylabel 'requests/s (median{log})'\n{scale}\n"
           "plot '{n}-throughput.dat' using 2:xtic(1) title 'ringbench'{ref}, '' using 4 title 'Little bound'\n"
-          "set style data points\nset xtics norotate\nset autoscale\n",
-          quoted(name + ": throughput"), fmt::arg("n", name),
+          "set style data points\nset xtics norotate\nunset logscale\nset autoscale\n",
+          quoted(name + ": throughput"), fmt::arg("n", name), fmt::arg("log", log_bars ? ", log" : ""),
+          fmt::arg("scale", log_bars ? "set logscale y 10\nset yrange [*:*]" : "set yrange [0:*]"),
           fmt::arg("ref", any_ref ? ", '' using 3 title 'seed (Python) reference'" : ""));
     }
     script += both_formats(name + "-throughput", "1100,600", plot);
