@@ -2,13 +2,22 @@
 // wait or mid-body freeing everything at once, no descriptor leak under churn, limits (503, send timeout,
 // EMFILE without a busy loop) and the start-up line that names the features in use.
 // Run: RINGBENCH_BACKEND=uring build/tests/integration_tests "[uring]"
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <iterator>
+#include <utility>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -240,4 +249,57 @@ TEST_CASE("start-up names the io_uring features in use; unsupported switches fal
   CHECK(err.find("io_uring:") != std::string::npos);
   CHECK(err.find("one IORING_OP_TIMEOUT per request") != std::string::npos);
   CHECK(err.find("multishot accept") != std::string::npos);
+}
+
+namespace {
+
+// Runs `ringbench ARGS` in a child where io_uring_setup fails with EPERM (a seccomp filter, as a container
+// policy would install); returns the exit code and stderr.
+std::pair<int, std::string> run_without_io_uring(const std::vector<std::string>& args) {
+  const std::string err_path = "/tmp/ringbench-test-nouring-" + std::to_string(::getpid());
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int out = ::open("/dev/null", O_WRONLY);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+      ::_exit(99);
+    }
+    std::vector<std::string> argv{ringbench_binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    ::execv(cargv[0], cargv.data());
+    ::_exit(98);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  std::ifstream f(err_path);
+  std::string err((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  ::unlink(err_path.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, err};
+}
+
+}  // namespace
+
+TEST_CASE("io_uring blocked (seccomp): serve uring and probe say why in one line and exit 1", "[uring]") {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"serve", "uring", "--port", "0"}, std::vector<std::string>{"probe"}}) {
+    const auto [code, err] = run_without_io_uring(args);
+    INFO(err);
+    CHECK(code == 1);
+    CHECK(err.find("io_uring unavailable") != std::string::npos);
+    CHECK(err.find("Operation not permitted") != std::string::npos);
+    CHECK(std::count(err.begin(), err.end(), '\n') == 1);
+  }
 }
