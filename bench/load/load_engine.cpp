@@ -211,8 +211,15 @@ LoadResult run_load(const LoadOptions& in) {
   double last_done = 0;
   int64_t last_ns = sh.t0_ns;
   auto next_progress = std::chrono::steady_clock::now() + kProgressInterval;
+  bool edge_called = false;
+  const auto call_edge = [&] {
+    if (!edge_called && opt.at_measure_start) opt.at_measure_start();
+    edge_called = true;
+  };
+  if (opt.warmup_s == 0) call_edge();
   while (running.load(std::memory_order_acquire) > 0) {
     std::this_thread::sleep_for(kPollInterval);
+    if (!edge_called && now_ns() >= sh.measure_start_ns) call_edge();
     if (stop_requested() && !interrupted) {
       interrupted = true;
       sh.abort.store(true, std::memory_order_relaxed);
