@@ -104,7 +104,7 @@ MetricComparison compare_paired(const std::string& cell_id, const MetricDef& met
   std::vector<double> ratios;
   std::size_t dropped = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    if (base[i] > 0) {
+    if (base[i] > 0 && cur[i] > 0) {
       ratios.push_back(cur[i] / base[i]);
     } else if (cur[i] == base[i]) {
       ratios.push_back(1.0);
@@ -116,16 +116,18 @@ MetricComparison compare_paired(const std::string& cell_id, const MetricDef& met
   c.base_median = median(base);
   c.cur_median = median(cur);
   const PairedRatios pr = paired_ratios(ratios, 1.0 - 2.0 * opt.alpha);
-  c.change_pct = 100.0 * (pr.median_ratio - 1.0);
+  c.change_pct = 100.0 * (pr.ratio - 1.0);
   c.worse_pct = metric.better == Better::lower ? c.change_pct : -c.change_pct;
   const double p_worse = metric.better == Better::lower ? pr.p_above : pr.p_below;
   const double p_better = metric.better == Better::lower ? pr.p_below : pr.p_above;
   c.p_value = c.worse_pct >= 0 ? p_worse : p_better;
-  c.test = fmt::format("sign test, {} paired ratios", ratios.size());
-  c.detail = fmt::format("{} of {} pairs new > old; median ratio {:.3f}, {:.0f}% bootstrap CI {:.3f}..{:.3f}",
-                         pr.above, ratios.size(), pr.median_ratio, 100.0 * (1.0 - 2.0 * opt.alpha), pr.ci_low,
-                         pr.ci_high);
-  if (dropped > 0) c.detail += fmt::format("; {} pairs dropped (baseline 0)", dropped);
+  c.test = fmt::format("Wilcoxon signed-rank on {} paired log ratios ({})", ratios.size(),
+                       pr.exact ? "exact" : "normal, tie-corrected");
+  c.detail = fmt::format("Hodges-Lehmann ratio {:.3f}; {} of {} pairs new > old (sign test p {:.3g}); median ratio "
+                         "{:.3f}, {:.0f}% bootstrap CI {:.3f}..{:.3f}",
+                         pr.ratio, pr.above, ratios.size(), pr.sign_p_above, pr.median_ratio,
+                         100.0 * (1.0 - 2.0 * opt.alpha), pr.ci_low, pr.ci_high);
+  if (dropped > 0) c.detail += fmt::format("; {} pairs dropped (one side 0)", dropped);
   c.verdict = decide(c.worse_pct, p_worse, p_better, opt);
   if (c.verdict == Verdict::pass && sign_test_p(ratios.size(), ratios.size()) > opt.alpha) {
     c.verdict = Verdict::untested;

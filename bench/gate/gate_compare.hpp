@@ -70,8 +70,9 @@ MetricComparison compare_independent(const std::string& cell_id, const MetricDef
                                      const std::vector<double>& base, const std::vector<double>& cur,
                                      const GateOptions& opt);
 
-// Paired samples (--ab: base[i] and cur[i] measured back to back): sign test and bootstrap interval on the
-// ratios cur[i] / base[i]. Pairs where the baseline is 0 are dropped (and counted in `detail`).
+// Paired samples (--ab: base[i] and cur[i] measured back to back): Wilcoxon signed-rank test and
+// Hodges–Lehmann estimate on the log ratios cur[i] / base[i]; the sign test and a bootstrap interval of the
+// median ratio go into `detail`. Pairs with a 0 on one side only are dropped (and counted in `detail`).
 MetricComparison compare_paired(const std::string& cell_id, const MetricDef& metric, const std::vector<double>& base,
                                 const std::vector<double>& cur, const GateOptions& opt);
 

@@ -32,17 +32,35 @@ double hodges_lehmann_shift(const std::vector<double>& x, const std::vector<doub
 // Exact one-sided sign test: the probability of at least `above` of `n` fair coin flips coming up heads.
 double sign_test_p(std::size_t above, std::size_t n);
 
+struct SignedRank {
+  double w_plus = 0;    // sum of the ranks of |d| over the positive differences
+  double p_above = 1;   // one-sided p-value for "differences tend to be > 0"
+  double p_below = 1;   // one-sided p-value for "differences tend to be < 0"
+  bool exact = false;   // exact null distribution (no ties, small n) or normal approximation
+  std::size_t n = 0;    // non-zero differences used
+};
+
+// Wilcoxon signed-rank test of paired differences against 0 (zeros dropped, ties get average ranks).
+SignedRank wilcoxon_signed_rank(const std::vector<double>& diffs);
+
+// Hodges–Lehmann pseudo-median: the median of all Walsh averages (d_i + d_j) / 2, i <= j.
+double pseudo_median(const std::vector<double>& values);
+
 struct PairedRatios {
+  double ratio = 1;          // Hodges–Lehmann estimate: exp(pseudo-median of log ratios)
+  double p_above = 1;        // Wilcoxon signed-rank on log ratios: "ratios tend to be > 1"
+  double p_below = 1;        // … "ratios tend to be < 1"
+  bool exact = false;
   double median_ratio = 1;   // median of new/old ratios
   std::size_t above = 0;     // ratios > 1
   std::size_t below = 0;     // ratios < 1 (exact ties at 1 count for neither)
-  double p_above = 1;        // sign test: "ratios tend to be > 1"
-  double p_below = 1;        // sign test: "ratios tend to be < 1"
+  double sign_p_above = 1;   // sign test: "ratios tend to be > 1" (reported beside the decision)
+  double sign_p_below = 1;
   double ci_low = 1;         // bootstrap percentile interval of the median ratio
   double ci_high = 1;
 };
 
-// Summarises paired ratios. The bootstrap uses `iterations` resamples from a fixed seed, so the same input
+// Summarises paired ratios (all must be > 0). The bootstrap uses `iterations` resamples from a fixed seed, so the same input
 // always gives the same interval; `level` is the two-sided coverage (0.95 → 2.5 % .. 97.5 %).
 PairedRatios paired_ratios(const std::vector<double>& ratios, double level = 0.95, std::size_t iterations = 2000,
                            uint64_t seed = 0x5eed);

@@ -80,13 +80,33 @@ TEST_CASE("sign test p-values are binomial tails", "[gate]") {
   CHECK(sign_test_p(0, 0) == 1);
 }
 
+TEST_CASE("Wilcoxon signed-rank: exact tails and the Hodges-Lehmann pseudo-median", "[gate]") {
+  const auto all_up = wilcoxon_signed_rank({1, 2, 3, 4, 5});
+  CHECK(all_up.exact);
+  CHECK(all_up.w_plus == 15);
+  CHECK(all_up.p_above == Approx(1.0 / 32));
+  // W+ = 14: only {2,3,4,5} and {1,...,5} reach it among the 32 sign patterns.
+  const auto one_down = wilcoxon_signed_rank({-1, 2, 3, 4, 5});
+  CHECK(one_down.w_plus == 14);
+  CHECK(one_down.p_above == Approx(2.0 / 32));
+  CHECK(one_down.p_below == Approx(31.0 / 32));
+  // A small negative difference costs less than the sign test would charge for it.
+  CHECK(wilcoxon_signed_rank({-0.1, 1, 2, 3, 4, 5, 6, 7, 8}).p_above < sign_test_p(8, 9));
+  CHECK(wilcoxon_signed_rank({0, 0}).n == 0);
+  CHECK(wilcoxon_signed_rank({0, 0}).p_above == 1);
+  // Walsh averages of {1,2,3}: 1 1.5 2 2 2.5 3.
+  CHECK(pseudo_median({1, 2, 3}) == 2);
+}
+
 TEST_CASE("paired ratios: median, sign counts and a reproducible bootstrap interval", "[gate]") {
   const std::vector<double> ratios = {1.08, 1.12, 1.10, 1.09, 1.11, 1.13, 1.07, 1.10, 0.98};
   const auto a = paired_ratios(ratios);
   CHECK(a.median_ratio == Approx(1.10));
   CHECK(a.above == 8);
   CHECK(a.below == 1);
-  CHECK(a.p_above == Approx(10.0 / 512));
+  CHECK(a.sign_p_above == Approx(10.0 / 512));
+  CHECK(a.p_above < a.sign_p_above);  // the signed-rank test also weighs how far each ratio is from 1
+  CHECK(a.ratio == Approx(1.10).epsilon(0.01));
   CHECK(a.ci_low <= a.median_ratio);
   CHECK(a.ci_high >= a.median_ratio);
   CHECK(a.ci_low > 1.0);
