@@ -63,7 +63,7 @@ class RequestParser {
   static int on_message_complete(llhttp_t* p);
   ParseResult fail(std::size_t consumed, llhttp_errno_t err);
 
-  const Limits& limits_;
+  const Limits limits_;  // a copy: a parser must not depend on the lifetime of the caller's Limits
   llhttp_t parser_{};
   Request request_;
   std::size_t header_bytes_ = 0;  // bytes of the current request seen before its headers completed
