@@ -12,7 +12,7 @@
 
 using namespace ringbench::run;
 
-TEST_CASE("hey's summary is read as the seed printed it", "[run]") {
+TEST_CASE("run: hey's summary is read as the seed printed it", "[run]") {
   // The seed experiment's 4-worker run (shared/seed/flask-async-poc.md), with hey's distribution blocks.
   const std::string text = R"(
 Summary:
@@ -48,7 +48,7 @@ Error distribution:
   CHECK_THROWS(parse_hey_output("hey: bad flag"));
 }
 
-TEST_CASE("wrk's summary and the runner's done() lines are read", "[run]") {
+TEST_CASE("run: wrk's summary and the runner's done() lines are read", "[run]") {
   const std::string text = R"(Running 1s test @ http://127.0.0.1:18777/
   1 threads and 4 connections
   295 requests in 1.00s, 28.23KB read
@@ -77,7 +77,7 @@ RB mean 13440.5
   CHECK_THROWS(parse_wrk_output("unable to connect to 127.0.0.1:1 Connection refused"));
 }
 
-TEST_CASE("the process tree includes forked children and counts their CPU", "[run]") {
+TEST_CASE("run: the process tree includes forked children and counts their CPU", "[run]") {
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {

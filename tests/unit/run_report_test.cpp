@@ -32,7 +32,7 @@ CellSpec cell(const char* variant, uint32_t delay_ms = 250) {
 
 }  // namespace
 
-TEST_CASE("median, min and max are taken over the ok runs only", "[run]") {
+TEST_CASE("run: median, min and max are taken over the ok runs only", "[run]") {
   RunResult failed;
   failed.failure = "crashed during the load (killed by SIGSEGV)";
   const CellResult c = summarize(cell("uring"), {ok_run(30, 5), failed, ok_run(39, 7), ok_run(36, 6)});
@@ -45,7 +45,7 @@ TEST_CASE("median, min and max are taken over the ok runs only", "[run]") {
   CHECK(c.runs.size() == 4);
 }
 
-TEST_CASE("a cell with no ok run is failed with the first reason", "[run]") {
+TEST_CASE("run: a cell with no ok run is failed with the first reason", "[run]") {
   RunResult a, b;
   a.failure = "exited before it was ready (exit status 1): not built yet";
   b.failure = "other";
@@ -59,7 +59,7 @@ TEST_CASE("a cell with no ok run is failed with the first reason", "[run]") {
   CHECK(j["runs"].size() == 2);
 }
 
-TEST_CASE("the best cell is the fastest under one load, or the cheapest at 0 ms", "[run]") {
+TEST_CASE("run: the best cell is the fastest under one load, or the cheapest at 0 ms", "[run]") {
   ScenarioResult s;
   s.cells.push_back(summarize(cell("blocking"), {ok_run(4, 50)}));
   s.cells.push_back(summarize(cell("uring"), {ok_run(39, 9)}));
@@ -70,7 +70,7 @@ TEST_CASE("the best cell is the fastest under one load, or the cheapest at 0 ms"
   CHECK(best == std::vector<bool>{false, true, false, true, false});
 }
 
-TEST_CASE("results JSON carries the schema's fields", "[run]") {
+TEST_CASE("run: results JSON carries the schema's fields", "[run]") {
   ScenarioResult s;
   s.scenario.name = "t";
   CellSpec c = cell("uring");
@@ -92,7 +92,7 @@ TEST_CASE("results JSON carries the schema's fields", "[run]") {
   CHECK(jc["runs"][0]["completed"].is_number_integer());
 }
 
-TEST_CASE("CSV has one row per run and one median row per ok cell", "[run]") {
+TEST_CASE("run: CSV has one row per run and one median row per ok cell", "[run]") {
   ScenarioResult s;
   s.scenario.name = "t";
   CellSpec c = cell("uring");

@@ -8,7 +8,7 @@
 using nlohmann::json;
 using namespace ringbench::run;
 
-TEST_CASE("defaults apply to cells and a matrix expands variants x concurrency", "[run]") {
+TEST_CASE("run: defaults apply to cells and a matrix expands variants x concurrency", "[run]") {
   const Scenario s = parse_scenario(json::parse(R"({
     "name": "t", "defaults": {"delay_ms": 100, "duration_s": 2, "warmup_s": 1},
     "labels": {"uring:threads=2": "uring 2"},
@@ -30,13 +30,13 @@ TEST_CASE("defaults apply to cells and a matrix expands variants x concurrency",
   CHECK(s.cells[4].warmup_s == Approx(1.0));
 }
 
-TEST_CASE("a 0 ms cell has no Little's-law bound", "[run]") {
+TEST_CASE("run: a 0 ms cell has no Little's-law bound", "[run]") {
   CellSpec c;
   c.delay_ms = 0;
   CHECK_FALSE(c.bound_rps());
 }
 
-TEST_CASE("bad scenario files are refused with the reason", "[run]") {
+TEST_CASE("run: bad scenario files are refused with the reason", "[run]") {
   auto bad = [](const char* text) { return parse_scenario(json::parse(text)); };
   CHECK_THROWS_WITH(bad(R"({"name": "t", "cells": [{"variant": "nginx", "requests": 5}]})"), Catch::Contains("nginx"));
   CHECK_THROWS_WITH(bad(R"({"name": "t", "cells": [{"variant": "uring"}]})"), Catch::Contains("exactly one"));
@@ -54,7 +54,7 @@ TEST_CASE("bad scenario files are refused with the reason", "[run]") {
   CHECK_THROWS_AS(load_scenario("../etc/passwd"), std::invalid_argument);
 }
 
-TEST_CASE("every shipped scenario loads and the seed matches the seed experiment", "[run]") {
+TEST_CASE("run: every shipped scenario loads and the seed matches the seed experiment", "[run]") {
   const auto names = scenario_names();
   for (const char* n : {"seed", "scale", "hello", "large", "features", "smoke"}) {
     CHECK(std::find(names.begin(), names.end(), n) != names.end());
