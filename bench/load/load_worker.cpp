@@ -457,17 +457,18 @@ void Worker::start_ramped(int64_t now) {
 }
 
 void Worker::retry_connects(int64_t now) {
-  std::size_t keep = 0;
-  for (const uint32_t i : retry_) {
+  // open_conn() may fail again and re-queue the slot, so walk a copy taken out of retry_.
+  std::vector<uint32_t> due;
+  due.swap(retry_);
+  for (const uint32_t i : due) {
     Conn& c = conns_[i];
     if (c.retry_at == 0 || c.fd >= 0) continue;  // already reopened another way
     if (c.retry_at > now) {
-      retry_[keep++] = i;
+      retry_.push_back(i);
     } else if (wants_socket(c)) {
       open_conn(c);
     }
   }
-  retry_.resize(keep);
 }
 
 // Open loop: every request has an intended send time on a fixed schedule. It goes out on any connection

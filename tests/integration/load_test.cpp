@@ -3,6 +3,7 @@
 // correction, the JSON file, misbehaving servers, and bad input.
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -280,6 +281,27 @@ TEST_CASE("load: a server that closes at once or answers garbage gives errors, n
     const CommandResult r = run_ringbench({"load", u, "-n", "30", "-c", "3", "--max-errors", "5"});
     CHECK(r.exit_code == 1);
   }
+}
+
+TEST_CASE("load: a server that dies mid-run gives connect errors and the run still ends on time", "[load]") {
+  // One process (no prefork children to outlive it) killed outright: its listener goes with it.
+  ServerProcess srv({"--keepalive-ms", "5000", "--delay-ms", "0"});
+  const std::string path = temp_json();
+  CommandResult r;
+  std::thread client([&] {
+    r = run_ringbench({"load", url(srv, "/delay/20"), "-z", "1.5s", "-c", "1", "--json", path}, std::chrono::seconds(20));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  srv.send_signal(SIGKILL);
+  srv.wait_exit(std::chrono::seconds(5));
+  client.join();
+  REQUIRE(r.exit_code == 0);
+  std::ifstream f(path);
+  const json j = json::parse(f);
+  ::unlink(path.c_str());
+  CHECK(j["ok"].get<uint64_t>() > 0);                 // before the stop
+  CHECK(error_count(j, "connect") > 0);               // after it: refused, retried with a back-off
+  CHECK(j["elapsed_s"].get<double>() == Approx(1.5).margin(0.1));
 }
 
 TEST_CASE("load: bad input is one line on stderr and exit 2", "[load]") {
