@@ -15,4 +15,7 @@ if [[ ! -f "$dir/CMakeCache.txt" || ! -f "$stamp" || "$(cat "$stamp")" != "$args
   }
   echo "$args" > "$stamp"
 fi
-cmake --build "$dir" -j"$(nproc)"
+# BUILD_TARGETS (space-separated) limits the build to those targets, e.g. for the ThreadSanitizer pass.
+targets=()
+for t in ${BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$dir" -j"$(nproc)" "${targets[@]}"

@@ -23,6 +23,7 @@ echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
 
 if grep -q 'threads' build/CTestTestfile.cmake build/tests/*.cmake 2>/dev/null; then
   echo "== ThreadSanitizer build, threads backend"
-  "$root/tools/build.sh" build-tsan -DRINGBENCH_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  BUILD_TARGETS="ringbench integration_tests" \
+    "$root/tools/build.sh" build-tsan -DRINGBENCH_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest -j"$jobs" --output-on-failure --timeout 600 -R '^threads')
 fi
