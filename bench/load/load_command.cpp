@@ -107,9 +107,15 @@ std::vector<std::string> take_headers(int& argc, char** argv) {
   return headers;
 }
 
+// Short options (-n, -c) are named with one dash in messages; parse_number writes two.
 template <typename T>
 T num(const cxxopts::ParseResult& r, const char* name, T lo, T hi) {
-  return parse_number<T>(name, r[name].as<std::string>(), lo, hi);
+  try {
+    return parse_number<T>(name, r[name].as<std::string>(), lo, hi);
+  } catch (const std::invalid_argument& e) {
+    if (std::strlen(name) != 1) throw;
+    throw std::invalid_argument(std::string(e.what()).substr(1));
+  }
 }
 
 load::LoadOptions to_options(const cxxopts::ParseResult& r, std::vector<std::string> headers) {
