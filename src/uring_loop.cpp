@@ -62,14 +62,15 @@ UringLoop::UringLoop(UringShared& shared, unsigned index, int listen_fd, int wak
       now_ms_(now_ns_ / 1'000'000),
       ring_(u_.ring_entries, ring_params(shared.plan)),
       wheel_(now_ms_) {
-  // Registering the ring fd saves a descriptor lookup on every io_uring_enter; optional.
-  io_uring_register_ring_fd(ring_.get());
+  // Registering the ring fd saves a descriptor lookup on every io_uring_enter. Optional: when it fails
+  // (older kernel) liburing keeps using the plain ring fd, so the result only decides the fast path.
+  if (io_uring_register_ring_fd(ring_.get()) < 0) ++counters_.ring_fd_unregistered;
   if (u_.buf_ring) {
     bufs_.emplace(ring_.get(), kBufGroup, u_.buf_count, u_.buf_size);
   }
   if (u_.fixed_files) {
     rlimit rl{};
-    ::getrlimit(RLIMIT_NOFILE, &rl);
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) throw_errno("getrlimit(RLIMIT_NOFILE)");
     const auto slots = static_cast<unsigned>(std::min<rlim_t>(rl.rlim_cur, kMaxFixedFiles));
     if (const int rc = io_uring_register_files_sparse(ring_.get(), slots); rc < 0) {
       throw_errno("io_uring_register_files_sparse", -rc);
@@ -105,9 +106,10 @@ int UringLoop::run() {
   std::fprintf(stderr,
                "ringbench serve uring: loop %u: accepted %lu, refused_503 %lu, accept_out_of_fds %lu, "
                "accept_errors %lu, recv_enobufs %lu, recv_errors %lu, send_errors %lu, header_timeouts %lu, "
-               "send_timeouts %lu, recv_paused %lu\n",
+               "send_timeouts %lu, recv_paused %lu, ring_fd_unregistered %lu, close_errors %lu\n",
                index_, k.accepted, k.refused_503, k.accept_out_of_fds, k.accept_errors, k.recv_enobufs,
-               k.recv_errors, k.send_errors, k.header_timeouts, k.send_timeouts, k.recv_paused);
+               k.recv_errors, k.send_errors, k.header_timeouts, k.send_timeouts, k.recv_paused,
+               k.ring_fd_unregistered, k.close_errors);
   return fatal_ == 0 ? 0 : 1;
 }
 
@@ -674,8 +676,8 @@ void UringLoop::release(Conn& c) {
     io_uring_sqe* sqe = get_sqe();
     io_uring_prep_close_direct(sqe, static_cast<unsigned>(c.fd));
     submit_op(sqe, Op::ignore, nullptr);
-  } else {
-    ::close(c.fd);
+  } else if (::close(c.fd) != 0) {
+    ++counters_.close_errors;  // the descriptor is gone either way (Linux never retries a close)
   }
   if (!c.refused) shared_.open_connections.fetch_sub(1, std::memory_order_relaxed);
   c.gen = next_generation(c.gen);  // completions still naming the old generation are now stale

@@ -38,6 +38,8 @@ struct LoopCounters {
   uint64_t header_timeouts = 0;
   uint64_t send_timeouts = 0;
   uint64_t recv_paused = 0;         // pipelined input over the per-connection bound: reading paused
+  uint64_t ring_fd_unregistered = 0;  // io_uring_register_ring_fd failed: every enter looks the fd up
+  uint64_t close_errors = 0;
 };
 
 class UringLoop {

@@ -97,7 +97,9 @@ int run_uring_server(const ServerConfig& cfg) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   sigset_t previous;
-  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);  // inherited by the loop threads
+  if (const int rc = pthread_sigmask(SIG_BLOCK, &stop_signals, &previous); rc != 0) {
+    throw_errno("pthread_sigmask", rc);  // inherited by the loop threads: they must not take the signals
+  }
 
   std::vector<std::promise<std::string>> ready(cfg.threads);
   std::vector<std::future<int>> results;
@@ -118,7 +120,7 @@ int run_uring_server(const ServerConfig& cfg) {
   for (const Fd& w : wakes) signal_eventfd(w.get());
   int status = 0;
   for (auto& r : results) status = std::max(status, r.get());
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);  // cannot fail with a mask it returned itself
   if (!failure.empty()) {
     std::fprintf(stderr, "ringbench serve uring: %s\n", failure.c_str());
     return 1;

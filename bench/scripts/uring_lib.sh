@@ -1,6 +1,10 @@
 # Helpers shared by the uring_*.sh benchmarks (sourced, not run): start a server pinned to CPU 0 and wait
 # for it, read its CPU time, stop it by PID. Servers: uring[:ARGS], epoll[:ARGS], nginx (1 worker).
-BIN=${BIN:-build-uring/ringbench}
+# A private copy of the binary, so a rebuild during a long run cannot swap it under the benchmark.
+BIN_COPY=$(mktemp /tmp/ringbench-bench-bin.XXXXXX)
+cp "${BIN:-build-uring/ringbench}" "$BIN_COPY"
+chmod 755 "$BIN_COPY"
+BIN=$BIN_COPY
 NGINX_DIR=${NGINX_DIR:-/tmp/ringbench-nginx}
 SRV_PID=""
 
