@@ -116,9 +116,10 @@ ChartsOutcome write_charts(const std::string& dir, const std::vector<ScenarioRes
           parts);
     } else {
       std::ofstream data(dir + "/" + name + "-throughput.dat");
-      bool any_ref = false;
+      bool any_ref = false, any_bound = false;
       for (const CellResult* c : ok) {
         any_ref |= c->spec.reference.has_value();
+        any_bound |= c->spec.bound_rps().has_value();
         data << quoted(cell_name(c->spec, with_load)) << "\t" << c->median->requests_per_s << "\t"
              << (c->spec.reference ? fmt::format("{:g}", c->spec.reference->requests_per_s) : "NaN") << "\t"
              << (c->spec.bound_rps() ? fmt::format("{:g}", *c->spec.bound_rps()) : "NaN") << "\n";
@@ -126,11 +127,12 @@ ChartsOutcome write_charts(const std::string& dir, const std::vector<ScenarioRes
       plot = fmt::format(
           "set title {}\nset style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
           "set boxwidth 0.9\nset xtics rotate by -30 left\nset ylabel 'requests/s (median{log})'\n{scale}\n"
-          "plot '{n}-throughput.dat' using 2:xtic(1) title 'ringbench'{ref}, '' using 4 title 'Little bound'\n"
+          "plot '{n}-throughput.dat' using 2:xtic(1) title 'ringbench'{ref}{bound}\n"
           "set style data points\nset xtics norotate\nunset logscale\nset autoscale\n",
           quoted(name + ": throughput"), fmt::arg("n", name), fmt::arg("log", log_bars ? ", log" : ""),
           fmt::arg("scale", log_bars ? "set logscale y 10\nset yrange [*:*]" : "set yrange [0:*]"),
-          fmt::arg("ref", any_ref ? ", '' using 3 title 'seed (Python) reference'" : ""));
+          fmt::arg("ref", any_ref ? ", '' using 3 title 'seed (Python) reference'" : ""),
+          fmt::arg("bound", any_bound ? ", '' using 4 title 'Little bound'" : ""));
     }
     script += both_formats(name + "-throughput", "1100,600", plot);
     out.files.push_back(name + "-throughput.png");
