@@ -54,7 +54,7 @@ ChartsOutcome write_charts(const std::string& dir, const std::vector<ScenarioRes
     out.note = "gnuplot is not installed (apt-get install gnuplot-nox): charts skipped";
     return out;
   }
-  std::string script = "set datafile separator '\\t'\nset grid ytics\nset key outside right top\n";
+  std::string script = "set datafile separator '\\t'\nset grid ytics\nset key above\n";
   for (const auto& s : scenarios) {
     std::vector<const CellResult*> ok;
     std::set<std::string> variants;
