@@ -7,10 +7,11 @@
 
 namespace ringbench {
 
-volatile std::sig_atomic_t g_stop_signal = 0;
+std::atomic<int> g_stop_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "a signal handler may only touch lock-free atomics");
 
 namespace {
-void on_stop(int sig) { g_stop_signal = sig; }
+void on_stop(int sig) { g_stop_signal.store(sig, std::memory_order_relaxed); }
 }  // namespace
 
 void install_stop_handlers() {
