@@ -3,15 +3,35 @@
 #   bench/scripts/gate_experiment.sh identical 20      # false alarms: OLD and NEW identical
 #   bench/scripts/gate_experiment.sh spin 20 1         # detection: NEW burns 1 µs more CPU per request
 #   bench/scripts/gate_experiment.sh both 20 1         # the two alternated, so both see the same machine
+#   bench/scripts/gate_experiment.sh summary DIR        # the summary lines of an earlier (or stopped) run
 # Each gate run holds the machine-wide benchmark lock (/tmp/ringbench-bench.lock), so other engineers' load
 # tests never overlap it. Writes OUT_DIR/runs.csv (kind, run, exit status, gate seconds, change %) and prints
 # one summary line per kind. Environment: RINGBENCH (binary, default build/ringbench), OUT_DIR (default
 # results/gate-MODE-<time>), GATE_ARGS (extra gate options, e.g. "--repeat 9 --scenario hello").
 set -eu
 
-usage="usage: gate_experiment.sh identical|spin|both RUNS [SPIN_US]"
+usage="usage: gate_experiment.sh identical|spin|both RUNS [SPIN_US] | summary DIR"
 mode=${1:?$usage}
 runs=${2:?$usage}
+
+summarize() {  # DIR: one line per kind found in DIR/runs.csv
+  for kind in $(tail -n +2 "$1/runs.csv" | cut -d, -f1 | sort -u); do
+    awk -F, -v kind="$kind" -v out="$1" '
+      $1 == kind { n++; if ($3 == 1) fail++; else if ($3 != 0) undecided++; if ($4 != "nan") secs[++m] = $4
+                   if ($5 != "nan") change = change (change == "" ? "" : " ") $5 }
+      END {
+        for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (secs[j] < secs[i]) { t = secs[i]; secs[i] = secs[j]; secs[j] = t }
+        med = m ? (m % 2 ? secs[(m + 1) / 2] : (secs[m / 2] + secs[m / 2 + 1]) / 2) : "nan"
+        printf "kind=%s runs=%d failed=%d undecided=%d median_gate_seconds=%s max_gate_seconds=%s changes_pct=[%s] out=%s\n",
+               kind, n, fail + 0, undecided + 0, med, m ? secs[m] : "nan", change, out
+      }' "$1/runs.csv"
+  done
+}
+if [ "$mode" = summary ]; then
+  summarize "$runs"
+  exit 0
+fi
+
 spin_us=${3:-1}
 bin=${RINGBENCH:-build/ringbench}
 out=${OUT_DIR:-results/gate-$mode-$(date -u +%Y%m%dT%H%M%SZ)}
@@ -46,14 +66,4 @@ while [ "$i" -le "$runs" ]; do
   i=$((i + 1))
 done
 
-for kind in $kinds; do
-  awk -F, -v kind="$kind" -v out="$out" '
-    $1 == kind { n++; if ($3 == 1) fail++; else if ($3 != 0) undecided++; if ($4 != "nan") secs[++m] = $4 }
-    END {
-      # median gate duration
-      for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (secs[j] < secs[i]) { t = secs[i]; secs[i] = secs[j]; secs[j] = t }
-      med = m ? (m % 2 ? secs[(m + 1) / 2] : (secs[m / 2] + secs[m / 2 + 1]) / 2) : "nan"
-      printf "kind=%s runs=%d failed=%d undecided=%d median_gate_seconds=%s max_gate_seconds=%s out=%s\n",
-             kind, n, fail + 0, undecided + 0, med, m ? secs[m] : "nan", out
-    }' "$out/runs.csv"
-done
+summarize "$out"
