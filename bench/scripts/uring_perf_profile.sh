@@ -25,18 +25,20 @@ for spec in $SERVERS; do
   perf record -q -F 2999 -g -p "$SRV_PID" -o "$OUT/$spec.data" -- sleep "$((DUR - 3))" 2> /dev/null
   wait "$wrk_pid"
   stop_server
-  echo "== $spec: top $TOP symbols by self time"
+  # One report to a file; head on a live `perf report` pipe would SIGPIPE it and trip pipefail.
   perf report -i "$OUT/$spec.data" --no-children --sort symbol --stdio 2> /dev/null |
-    grep -E '^ +[0-9.]+%' | head -n "$TOP"
-  echo "== $spec: time by area (self %, by symbol name)"
-  perf report -i "$OUT/$spec.data" --no-children --sort symbol --stdio 2> /dev/null | grep -E '^ +[0-9.]+%' |
-    awk '{p=$1; sub("%","",p); s=$NF;
-          a="other kernel";
-          if ($2 == "[.]") a="user space";
-          else if (s ~ /^(tcp_|__tcp|inet_|ip_|__ip|skb_|__skb|kfree_skb|sk_|__sk|sock_|__sock|release_sock|lock_sock|__dev_queue|dev_|net_|__netif|process_backlog|loopback|__napi|napi|validate_xmit|__release_sock)/) a="TCP/IP + loopback";
-          else if (s ~ /io_uring|^io_|^__io_|tctx_task_work/) a="io_uring core";
-          else if (s ~ /epoll|ep_|^do_epoll/) a="epoll";
-          else if (s ~ /entry_SYSCALL|syscall_exit|do_syscall|syscall_return|__x64_sys|exit_to_user/) a="syscall entry/exit";
-          t[a]+=p} END {for (k in t) printf "  %-20s %6.2f%%\n", k, t[k]}' | sort -k2 -t'%' -rn
+    grep -E '^ +[0-9.]+%' > "$OUT/$spec.symbols" || true
+  echo "== $spec: top $TOP symbols by self time"
+  head -n "$TOP" "$OUT/$spec.symbols"
+  echo "== $spec: self time by area"
+  awk '{p=$1; sub("%","",p); s=$3;
+        a="other kernel";
+        if ($2 == "[.]") a="user space (parser, loop, libc)";
+        else if (s ~ /^pvm_/) a="hypervisor (PVM irq/msr)";
+        else if (s ~ /^(tcp_|__tcp|inet_|__inet|ip_|__ip|skb_|__skb|kfree_skb|sk_|__sk|sock_|__sock|release_sock|lock_sock|__dev_queue|dev_|net_|__netif|process_backlog|loopback|__napi|napi|validate_xmit|bbr_|_copy_|__copy)/) a="TCP/IP + loopback + copies";
+        else if (s ~ /io_uring|^io_|^__io_|tctx_task_work/) a="io_uring core";
+        else if (s ~ /epoll|^ep_/) a="epoll";
+        else if (s ~ /entry_SYSCALL|syscall_exit|do_syscall|syscall_return|^__x64_sys|exit_to_user/) a="syscall entry/exit";
+        t[a]+=p} END {for (k in t) printf "  %6.2f%%  %s\n", t[k], k}' "$OUT/$spec.symbols" | sort -rn
 done
 echo "raw output: $OUT"
