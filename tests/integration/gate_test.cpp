@@ -68,14 +68,14 @@ bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == s.siz
 
 }  // namespace
 
-TEST_CASE("gate: identical results pass with exit 0", "[gate]") {
+TEST_CASE("file compare: identical results pass with exit 0", "[gate]") {
   TempFile base(results(kBase).dump()), cur(results(kBase).dump());
   const auto r = run_ringbench({"gate", base.path(), cur.path()});
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("gate: PASS") != std::string::npos);
 }
 
-TEST_CASE("gate: a clear regression exits 1 and writes Markdown and JUnit", "[gate]") {
+TEST_CASE("file compare: a clear regression exits 1 and writes Markdown and JUnit", "[gate]") {
   TempFile base(results(kBase).dump()), cur(results(kSlower).dump());
   TempFile md("", ".md"), xml("", ".xml");
   const auto r = run_ringbench({"gate", base.path(), cur.path(), "--metric", "cpu_us_per_req", "--markdown",
@@ -92,14 +92,14 @@ TEST_CASE("gate: a clear regression exits 1 and writes Markdown and JUnit", "[ga
   CHECK(run_ringbench({"gate", base.path(), cur.path(), "--tolerance", "25"}).exit_code == 0);
 }
 
-TEST_CASE("gate: request errors in the current build fail even at equal speed", "[gate]") {
+TEST_CASE("file compare: request errors in the current build fail even at equal speed", "[gate]") {
   TempFile base(results(kBase).dump()), cur(results(kBase, 2).dump());
   const auto r = run_ringbench({"gate", base.path(), cur.path()});
   CHECK(r.exit_code == 1);
   CHECK(r.out.find("2 request errors") != std::string::npos);
 }
 
-TEST_CASE("gate: corrupt, mismatched or missing input exits 2 with one line naming it", "[gate]") {
+TEST_CASE("file compare: corrupt, mismatched or missing input exits 2 with one line naming it", "[gate]") {
   TempFile good(results(kBase).dump());
   TempFile corrupt(results(kBase).dump().substr(0, 60));
   auto r = run_ringbench({"gate", good.path(), corrupt.path()});
@@ -133,7 +133,7 @@ TEST_CASE("gate: corrupt, mismatched or missing input exits 2 with one line nami
   CHECK(run_ringbench({"gate", good.path(), good.path(), "--new-args", "--spin-us 5"}).exit_code == 2);
 }
 
-TEST_CASE("gate --ab: a NEW build that burns CPU per request fails; identical builds pass", "[gate]") {
+TEST_CASE("A/B: a NEW build that burns CPU per request fails, identical builds pass", "[gate]") {
   // Tiny counts keep this to seconds; --spin-us 300 makes each request cost far more CPU than the server's
   // own few microseconds, so the regression is unmistakable even on a busy machine.
   const std::string variant = backend_under_test();
