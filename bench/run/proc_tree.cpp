@@ -93,18 +93,36 @@ TreeSample sample_tree(pid_t root, bool per_task) {
     if (!per_task) continue;
     for (const auto& tid : numeric_entries(dir + "/task")) {
       const std::string tdir = dir + "/task/" + tid;
+      TaskCounters t;
       // schedstat: time on CPU (ns), time waiting to run (ns), timeslices.
-      s.cpu_s_tasks += std::strtod(read_all(tdir + "/schedstat").c_str(), nullptr) / 1e9;
+      t.cpu_s = std::strtod(read_all(tdir + "/schedstat").c_str(), nullptr) / 1e9;
       const std::string tstatus = read_all(tdir + "/status");
-      s.ctx_voluntary += status_count(tstatus, "\nvoluntary_ctxt_switches:");
-      s.ctx_involuntary += status_count(tstatus, "\nnonvoluntary_ctxt_switches:");
+      t.ctx_voluntary = status_count(tstatus, "\nvoluntary_ctxt_switches:");
+      t.ctx_involuntary = status_count(tstatus, "\nnonvoluntary_ctxt_switches:");
+      s.cpu_s_tasks += t.cpu_s;
+      s.ctx_voluntary += t.ctx_voluntary;
+      s.ctx_involuntary += t.ctx_involuntary;
+      s.tasks[static_cast<pid_t>(std::atoi(tid.c_str()))] = t;
     }
   }
   return s;
 }
 
+TaskCounters tasks_between(const TreeSample& before, const TreeSample& after) {
+  TaskCounters d;
+  for (const auto& [tid, _] : before.tasks) d.lost += after.tasks.count(tid) ? 0 : 1;
+  for (const auto& [tid, now] : after.tasks) {
+    const auto it = before.tasks.find(tid);
+    const TaskCounters then = it == before.tasks.end() ? TaskCounters{} : it->second;
+    d.cpu_s += std::max(0.0, now.cpu_s - then.cpu_s);
+    d.ctx_voluntary += now.ctx_voluntary > then.ctx_voluntary ? now.ctx_voluntary - then.ctx_voluntary : 0;
+    d.ctx_involuntary += now.ctx_involuntary > then.ctx_involuntary ? now.ctx_involuntary - then.ctx_involuntary : 0;
+  }
+  return d;
+}
+
 double cpu_between(const TreeSample& before, const TreeSample& after) {
-  const double precise = std::max(0.0, after.cpu_s_tasks - before.cpu_s_tasks);
+  const double precise = tasks_between(before, after).cpu_s;
   const double ticks = std::max(0.0, after.cpu_s_ticks - before.cpu_s_ticks);
   return ticks > precise + kTickSlackS ? ticks : precise;
 }

@@ -42,7 +42,11 @@ json to_json(const Figures& f) {
         {"ctx_voluntary", num(s.ctx_voluntary)},
         {"ctx_involuntary", num(s.ctx_involuntary)},
         {"ctx_per_req", opt(s.ctx_per_req)}}},
-      {"client", {{"cpu_util_max", f.client.cpu_util_max}, {"client_bound", f.client.client_bound}}},
+      // client.connects is an addition beyond the schema's fields.
+      {"client",
+       {{"cpu_util_max", f.client.cpu_util_max},
+        {"client_bound", f.client.client_bound},
+        {"connects", num(f.client.connects)}}},
   };
 }
 

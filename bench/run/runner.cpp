@@ -210,6 +210,7 @@ Figures figures_from(const load::LoadResult& r, const CellSpec& cell) {
   }
   for (double u : r.thread_cpu_util) f.client.cpu_util_max = std::max(f.client.cpu_util_max, u);
   f.client.client_bound = r.client_bound;
+  f.client.connects = static_cast<double>(r.connects);
   return f;
 }
 
@@ -264,6 +265,9 @@ RunResult run_cell_once(const CellSpec& cell, const RunnerOptions& opt) {
   double peak_rss = 0;
   uint64_t peak_threads = 0, peak_procs = 0;
   std::string load_failure;
+  // Threads that exit before the window's last sample (thread per connection: the client closing its
+  // connections ends them) take their context-switch counts along: then no per-request figure.
+  bool ctx_complete = true;
   {
     // Built-in client: the sampler takes the window's first sample when the warm-up ends. wrk/hey: the
     // window starts after their separate warm-up run.
@@ -281,10 +285,10 @@ RunResult run_cell_once(const CellSpec& cell, const RunnerOptions& opt) {
     sampler.track(window_end);
     const TreeSample& start = inproc ? sampler.window_start() : edge;
     res.figures.server.cpu_s = cpu_between(start, window_end);
-    res.figures.server.ctx_voluntary =
-        static_cast<double>(window_end.ctx_voluntary > start.ctx_voluntary ? window_end.ctx_voluntary - start.ctx_voluntary : 0);
-    res.figures.server.ctx_involuntary = static_cast<double>(
-        window_end.ctx_involuntary > start.ctx_involuntary ? window_end.ctx_involuntary - start.ctx_involuntary : 0);
+    const TaskCounters d = tasks_between(start, window_end);
+    res.figures.server.ctx_voluntary = static_cast<double>(d.ctx_voluntary);
+    res.figures.server.ctx_involuntary = static_cast<double>(d.ctx_involuntary);
+    ctx_complete = d.lost == 0;
     peak_rss = sampler.peak_rss_kb();
     peak_threads = sampler.peak_threads();
     peak_procs = sampler.peak_processes();
@@ -315,7 +319,7 @@ RunResult run_cell_once(const CellSpec& cell, const RunnerOptions& opt) {
   s.processes = static_cast<double>(peak_procs);
   if (lr.completed > 0) {
     s.cpu_us_per_req = s.cpu_s * 1e6 / static_cast<double>(lr.completed);
-    s.ctx_per_req = (s.ctx_voluntary + s.ctx_involuntary) / static_cast<double>(lr.completed);
+    if (ctx_complete) s.ctx_per_req = (s.ctx_voluntary + s.ctx_involuntary) / static_cast<double>(lr.completed);
   }
   res.elapsed_s = lr.elapsed_s;
 

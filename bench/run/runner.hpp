@@ -84,6 +84,7 @@ struct ServerFigures {
 struct ClientFigures {
   double cpu_util_max = 0;  // busiest client thread, 0..1 of a core (0 when unknown, e.g. wrk)
   bool client_bound = false;
+  double connects = 0;      // sockets the client opened over the whole run (reconnects show here)
 };
 
 // The numeric figures of one run; also used for the per-cell median/min/max.

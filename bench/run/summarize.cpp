@@ -65,6 +65,7 @@ Figures combine(const std::vector<const Figures*>& runs, Pick how) {
   s.ctx_involuntary = pick_of(runs, how, [](const Figures& f) { return f.server.ctx_involuntary; });
   s.ctx_per_req = pick_opt(runs, how, [](const Figures& f) { return f.server.ctx_per_req; });
   out.client.cpu_util_max = pick_of(runs, how, [](const Figures& f) { return f.client.cpu_util_max; });
+  out.client.connects = pick_of(runs, how, [](const Figures& f) { return f.client.connects; });
   // A figure the client limited in any run is suspect in the summary too.
   out.client.client_bound = std::any_of(runs.begin(), runs.end(), [](const Figures* f) { return f->client.client_bound; });
   return out;

@@ -103,3 +103,27 @@ TEST_CASE("run: the process tree includes forked children and counts their CPU",
   CHECK(cpu_between(before, after) > 0.02);
   CHECK(cpu_between(before, after) < 1.0);
 }
+
+TEST_CASE("run: per-task differences survive threads that come and go", "[run]") {
+  TreeSample before, after;
+  before.tasks[10] = {1.0, 100, 5};
+  before.tasks[11] = {5.0, 900, 50};  // exits before `after`: its counts are gone, not negative
+  after.tasks[10] = {1.5, 130, 6};
+  after.tasks[12] = {0.25, 40, 1};    // born in between: counts from zero
+  const TaskCounters d = tasks_between(before, after);
+  CHECK(d.cpu_s == Approx(0.75));
+  CHECK(d.ctx_voluntary == 70);
+  CHECK(d.ctx_involuntary == 2);
+  CHECK(cpu_between(before, after) == Approx(0.75));
+  after.cpu_s_ticks = 2.0;  // the thread group's ticks include the exited thread: trusted when clearly more
+  CHECK(cpu_between(before, after) == Approx(2.0));
+}
+
+TEST_CASE("run: tasks that exited are counted as lost", "[run]") {
+  TreeSample before, after;
+  before.tasks[1] = {1.0, 10, 1};
+  before.tasks[2] = {1.0, 10, 1};
+  after.tasks[1] = {2.0, 20, 2};
+  CHECK(tasks_between(before, after).lost == 1);
+  CHECK(tasks_between(after, after).lost == 0);
+}
