@@ -73,6 +73,7 @@ struct Conn {
   bool ring_delay_armed = false;  // an IORING_OP_TIMEOUT for the delay is in flight
   bool peer_eof = false;          // the client shut down its sending side
   bool refused = false;           // over --max-connections: answered 503, not counted as open
+  bool served_any = false;        // a reply went out: a drain may now close it between requests
 };
 
 }  // namespace ringbench

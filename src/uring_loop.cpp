@@ -294,17 +294,9 @@ void UringLoop::on_accept(int res, uint32_t flags) {
   if (!accept_armed_ && !accept_paused_ && !draining_) arm_accept();
 }
 
+// A connection accepted while draining is served too (its request is on its way), as by the blocking
+// server; --drain-ms bounds it like every other.
 void UringLoop::open_conn(int fd) {
-  if (draining_) {
-    if (u_.fixed_files) {
-      io_uring_sqe* sqe = get_sqe();
-      io_uring_prep_close_direct(sqe, static_cast<unsigned>(fd));
-      submit_op(sqe, Op::ignore, nullptr);
-    } else {
-      ::close(fd);
-    }
-    return;
-  }
   ++counters_.accepted;
   // TCP_NODELAY is inherited from the listening socket (set in uring_server.cpp): no syscall here.
   uint32_t slot = 0;
@@ -340,10 +332,16 @@ void UringLoop::begin_drain() {
     io_uring_prep_cancel64(sqe, encode_user_data(Op::accept, 0, 0), 0);
     submit_op(sqe, Op::ignore, nullptr);
   }
+  // Connections already queued in the backlog are taken and served, as the blocking server does; new
+  // ones are not waited for. (Direct descriptors cannot come from accept4: with --fixed-files the
+  // backlog is left to the kernel.)
+  if (!u_.fixed_files && set_nonblocking(listen_fd_) == 0) {
+    for (int fd; (fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) open_conn(fd);
+  }
   // Idle connections close at once; the others finish what they have started (bounded by --drain-ms).
   for (const std::unique_ptr<Conn>& p : conns_) {
     Conn& c = *p;
-    if (c.state == ConnState::reading && !c.parser.mid_request() && c.pending.empty()) {
+    if (c.state == ConnState::reading && c.served_any && !c.parser.mid_request() && c.pending.empty()) {
       close_conn(c);
       settle(c);
     }
@@ -574,6 +572,7 @@ void UringLoop::on_reply_sent(Conn& c) {
     return;
   }
   c.state = ConnState::reading;
+  c.served_any = true;
   c.request_deadline = 0;
   c.idle_deadline = now_ms_ + keepalive_ms_;
   // Answer every complete request already received before reading more.
@@ -690,7 +689,7 @@ void UringLoop::release(Conn& c) {
   c.sent = 0;
   c.idle_deadline = c.request_deadline = c.deadline_at = c.deadline_armed_at = 0;
   c.deadline_kind = DeadlineKind::none;
-  c.recv_armed = c.recv_cancel_sent = c.ring_delay_armed = c.peer_eof = c.refused = false;
+  c.recv_armed = c.recv_cancel_sent = c.ring_delay_armed = c.peer_eof = c.refused = c.served_any = false;
   free_slots_.push_back(c.slot);
   --live_;
 }
