@@ -57,10 +57,13 @@ struct ServerConfig {
 };
 
 // Backends differ in what an idle keep-alive connection costs them: the blocking server holds its only
-// worker, so it closes after each response unless told otherwise (gunicorn's sync worker does the same).
+// worker, and a fixed thread pool one of its N threads, so both close after each response unless told
+// otherwise (gunicorn's sync worker does the same; its gthread worker parks idle connections in a poller,
+// which is an event loop, not this model).
 inline uint32_t effective_keepalive_ms(const ServerConfig& c) {
   if (c.keepalive_ms >= 0) return static_cast<uint32_t>(c.keepalive_ms);
-  return c.backend == "blocking" ? 0 : 60'000;
+  const bool holds_a_worker = c.backend == "blocking" || (c.backend == "threads" && c.pool > 0);
+  return holds_a_worker ? 0 : 60'000;
 }
 
 }  // namespace ringbench

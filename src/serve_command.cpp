@@ -44,7 +44,7 @@ cxxopts::Options make_options() {
     ("pool", "threads backend: fixed pool of N threads per process (0 = a thread per connection)", cxxopts::value<std::string>()->default_value("0"))
     ("stack-kb", "threads backend: stack size per thread", cxxopts::value<std::string>()->default_value(std::to_string(d.stack_kb)))
     ("header-timeout-ms", "cut off a client whose request is not complete this long after its first byte", cxxopts::value<std::string>()->default_value(std::to_string(d.header_timeout_ms)))
-    ("keepalive-ms", "close a keep-alive connection idle this long; 0 closes after each reply (default: 0 for blocking, 60000 otherwise)", cxxopts::value<std::string>())
+    ("keepalive-ms", "close a keep-alive connection idle this long; 0 closes after each reply (default: 0 for blocking and threads --pool, 60000 otherwise)", cxxopts::value<std::string>())
     ("drain-ms", "on SIGTERM, how long in-flight requests may still take", cxxopts::value<std::string>()->default_value(std::to_string(d.drain_ms)))
     ("send-timeout-ms", "cut off a client that stops reading its reply", cxxopts::value<std::string>()->default_value(std::to_string(d.send_timeout_ms)))
     ("linger-ms", "after an error reply, discard input this long before closing", cxxopts::value<std::string>()->default_value(std::to_string(d.linger_ms)))
