@@ -61,6 +61,23 @@ std::vector<std::string> split(const std::string& s, char sep) {
   }
 }
 
+// --backends: "uring,threads:workers=4,pool=2" is two servers; a comma starts a new one only when what
+// follows is not a `key=value` option of the variant before it (options hold '=', backend names do not).
+std::vector<std::string> split_backends(const std::string& s) {
+  std::vector<std::string> out;
+  for (std::string& piece : split(s, ',')) {
+    const bool option_of_previous = !out.empty() && out.back().find(':') != std::string::npos &&
+                                    piece.find(':') == std::string::npos && piece.find('=') != std::string::npos;
+    if (option_of_previous) {
+      out.back() += "," + piece;
+    } else {
+      out.push_back(std::move(piece));
+    }
+  }
+  return out;
+}
+
+
 // The distinct loads of a scenario (everything about a cell except the server), in first-seen order.
 std::vector<CellSpec> loads_of(const Scenario& s) {
   std::vector<CellSpec> out;
@@ -206,7 +223,7 @@ int run_main(int argc, char** argv) {
 
     std::vector<std::string> backends;
     if (r.count("backends")) {
-      backends = split(r["backends"].as<std::string>(), ',');
+      backends = split_backends(r["backends"].as<std::string>());
       if (backends.empty()) throw std::invalid_argument("--backends is empty");
       for (const auto& b : backends) run::parse_variant(b);  // throws for an unknown backend
     }
