@@ -16,10 +16,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double elapsed_ms(Clock::time_point since) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
-}
-
 const std::string kGet = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 
 }  // namespace

@@ -34,10 +34,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double elapsed_ms(Clock::time_point since) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
-}
-
 std::string get(const std::string& path) { return "GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n"; }
 
 // Waits (bounded) until the server holds `fds` descriptors; returns the last count seen.

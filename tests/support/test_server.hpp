@@ -14,6 +14,11 @@ namespace rbtest {
 
 using namespace std::chrono_literals;
 
+// Milliseconds since `since` on the monotonic clock.
+inline double elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+}
+
 std::string ringbench_binary();
 std::string backend_under_test();
 std::vector<std::string> backend_args();  // RINGBENCH_SERVER_ARGS split on spaces
