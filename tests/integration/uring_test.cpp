@@ -47,20 +47,6 @@ int wait_for_fds(const ServerProcess& srv, int fds, std::chrono::milliseconds ti
   return n;
 }
 
-// utime + stime of a process in seconds, from /proc/PID/stat.
-double cpu_seconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-  std::string field;
-  unsigned long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoul(field);
-    if (i == 15) stime = std::stoul(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
 }  // namespace
 
 TEST_CASE("100 concurrent 250 ms requests finish in well under 1 s", "[uring]") {
@@ -191,10 +177,10 @@ std::string out_of_descriptors_scenario() {
   if (clients_wanted <= static_cast<int>(kLimit) - server_fds) return "the server would not run out of descriptors";
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < clients_wanted; ++i) clients.push_back(std::make_unique<Client>(srv.port()));
-  const double cpu0 = cpu_seconds(srv.pid());
+  const double cpu0 = srv.cpu_seconds();
   std::this_thread::sleep_for(1s);
   // A spinning accept would burn the whole second.
-  if (const double burnt = cpu_seconds(srv.pid()) - cpu0; burnt > 0.3) return "busy loop: " + std::to_string(burnt) + " s CPU";
+  if (const double burnt = srv.cpu_seconds() - cpu0; burnt > 0.3) return "busy loop: " + std::to_string(burnt) + " s CPU";
   clients.clear();
   const auto r = http_get(srv.port(), "/healthz", 5s);
   if (!r || r->status != 200) return "no answer after the descriptors came back";

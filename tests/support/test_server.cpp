@@ -166,6 +166,20 @@ int ServerProcess::wait_fds_at_most(int n, std::chrono::milliseconds timeout) co
   return fds;
 }
 
+double ServerProcess::cpu_seconds() const {
+  std::ifstream f("/proc/" + std::to_string(pid_) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which may itself hold spaces: utime and stime are fields 14 and 15.
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  unsigned long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoul(field);
+    if (i == 15) stime = std::stoul(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 std::string ServerProcess::stderr_text() const { return slurp(stderr_path_); }
 
 CommandResult run_ringbench(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {

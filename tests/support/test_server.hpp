@@ -48,6 +48,8 @@ class ServerProcess {
   // may still be in the server's hands for a moment. Returns the last count seen.
   int wait_fds_at_most(int n, std::chrono::milliseconds timeout = 3s) const;
   std::string stderr_text() const;
+  // CPU the server process has used so far (utime + stime from /proc/PID/stat), in seconds.
+  double cpu_seconds() const;
 
  private:
   pid_t pid_ = -1;
