@@ -2,7 +2,9 @@
 # 250 ms handler at c = 10 … 10 000: efficiency (req/s ÷ (c ÷ 0.25 s)), p99 and server CPU-µs per request,
 # measured by `ringbench load` after a warm-up (WARM s unrecorded, then WIN s recorded), server on CPU 0,
 # client on CPU 1, one server at a time, interleaved over REPS.
-#   REPS=2 WARM=3 WIN=10 CONNS="10 100 1000 10000" SERVERS="uring uring:--timer=ring epoll nginx" \
+# RAMP staggers the connections' first requests over one delay period: without it every connection sends
+# at the same instant, completions arrive in c-sized waves and a window count is quantised to whole waves.
+#   REPS=2 WARM=3 WIN=10 RAMP=250ms CONNS="10 100 1000 10000" SERVERS="uring uring:--timer=ring epoll nginx" \
 #     bench/scripts/uring_scale_250ms.sh          (from the repo root; holds the bench lock)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,6 +12,7 @@ source bench/scripts/uring_lib.sh
 REPS=${REPS:-2}
 WARM=${WARM:-3}
 WIN=${WIN:-10}
+RAMP=${RAMP:-250ms}
 CONNS=${CONNS:-"10 100 1000 10000"}
 SERVERS=${SERVERS:-"uring epoll nginx"}
 PORT=${PORT:-28400}
@@ -28,7 +31,7 @@ for rep in $(seq 1 "$REPS"); do
       [[ $name == nginx ]] && path=/sleep
       start_server "$name" "$PORT" --delay-ms 250 $(spec_args "$spec")
       t0=$(cpu_ticks "$SRV_PID")
-      taskset -c 1 "$BIN" load "http://127.0.0.1:$PORT$path" -c "$c" -z "$((WARM + WIN))s" --warmup "${WARM}s" \
+      taskset -c 1 "$BIN" load "http://127.0.0.1:$PORT$path" -c "$c" -z "$((WARM + WIN))s" --warmup "${WARM}s" --ramp "$RAMP" \
         --json "$OUT/$spec.$c.$rep.json" > /dev/null
       t1=$(cpu_ticks "$SRV_PID")
       echo "$((t1 - t0)) $(rss_kib "$SRV_PID")" > "$OUT/$spec.$c.$rep.srv"
