@@ -88,6 +88,8 @@ json to_json(const CellResult& c) {
       // Additions beyond the schema's fields.
       {"warmup_s", s.warmup_s},
       {"client_threads", s.client_threads},
+      {"rate", s.rate},
+      {"ramp_s", s.ramp_s},
   };
   if (s.external()) j["external_cmd"] = s.external_cmd;
   return j;

@@ -165,6 +165,8 @@ load::LoadOptions load_options(const CellSpec& cell, uint16_t port) {
   lo.connections = cell.concurrency;
   lo.threads = cell.client_threads;
   lo.warmup_s = cell.warmup_s;
+  lo.rate = cell.rate;
+  lo.ramp_s = cell.ramp_s;
   return lo;
 }
 
@@ -175,6 +177,9 @@ load::LoadResult run_client(const load::LoadOptions& lo, const RunnerOptions& op
   if (opt.client == ClientKind::builtin) {
     ScopedAffinity pin(cpu);
     return load::run_load(lo);
+  }
+  if (lo.rate > 0 || lo.ramp_s > 0) {
+    throw std::invalid_argument("cells with rate or ramp_s need the built-in client (wrk and hey have neither)");
   }
   auto external = [&](load::LoadOptions o) {
     o.warmup_s = 0;

@@ -39,6 +39,11 @@ struct CellSpec {
   uint64_t requests = 0;     // closed loop over -n requests (hey -n); 0 means run for duration_s
   double duration_s = 0;     // -z
   double warmup_s = 0;       // load not recorded (same connections, then the measured window)
+  // Open loop (--rate): requests/s offered in total over the `concurrency` connections, whatever the
+  // server does. 0 = closed loop. A fixed offered load keeps the server's batching the same between
+  // builds, so CPU per request then tracks the cost of a request (the gate's default cell uses it).
+  double rate = 0;
+  double ramp_s = 0;         // stagger the connections' first requests over this long (--ramp)
   std::string path = "/";
   uint32_t client_threads = 1;
   std::optional<Reference> reference;
@@ -47,7 +52,7 @@ struct CellSpec {
   std::string backend() const;  // "uring" … or "external"
   // Stable across runs: scenario/variant/c=C/n=N (or z=Ds), plus /path=P when the path is not "/".
   std::string id() const;
-  std::optional<double> bound_rps() const;  // concurrency / delay; none at 0 ms
+  std::optional<double> bound_rps() const;  // concurrency / delay (or the open-loop rate); none at 0 ms closed
 };
 
 struct Scenario {

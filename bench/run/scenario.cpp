@@ -27,7 +27,7 @@ namespace {
 using nlohmann::json;
 
 const std::set<std::string> kCellKeys = {"variant",  "label",      "delay_ms",       "concurrency", "requests",
-                                         "duration_s", "warmup_s", "path",           "client_threads",
+                                         "duration_s", "warmup_s", "path",           "client_threads", "rate", "ramp_s",
                                          "reference"};
 
 std::string scenario_dir() {
@@ -66,6 +66,8 @@ void apply_fields(CellSpec& c, const json& j, const std::string& where) {
   if (j.contains("requests")) c.requests = get_number<uint64_t>(j, "requests", where, 0, 1'000'000'000);
   if (j.contains("duration_s")) c.duration_s = get_number<double>(j, "duration_s", where, 0, 3600);
   if (j.contains("warmup_s")) c.warmup_s = get_number<double>(j, "warmup_s", where, 0, 600);
+  if (j.contains("rate")) c.rate = get_number<double>(j, "rate", where, 0, 10'000'000);
+  if (j.contains("ramp_s")) c.ramp_s = get_number<double>(j, "ramp_s", where, 0, 600);
   if (j.contains("path")) c.path = j.at("path").get<std::string>();
   if (j.contains("client_threads")) c.client_threads = get_number<uint32_t>(j, "client_threads", where, 1, 64);
   if (j.contains("reference")) {

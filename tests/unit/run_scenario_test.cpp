@@ -36,6 +36,23 @@ TEST_CASE("run: a 0 ms cell has no Little's-law bound", "[run]") {
   CHECK_FALSE(c.bound_rps());
 }
 
+TEST_CASE("run: an open-loop cell's bound is its offered rate, capped by c / delay", "[run]") {
+  const Scenario s = parse_scenario(json::parse(R"({
+    "name": "t", "defaults": {"duration_s": 2, "concurrency": 50},
+    "cells": [{"variant": "uring", "delay_ms": 0, "rate": 20000, "ramp_s": 0.1},
+              {"variant": "epoll", "delay_ms": 250, "rate": 1000}]
+  })"));
+  REQUIRE(s.cells.size() == 2);
+  CHECK(s.cells[0].rate == Approx(20000));
+  CHECK(s.cells[0].ramp_s == Approx(0.1));
+  CHECK(s.cells[0].id() == "t/uring/c=50/z=2s/rate=20000");
+  CHECK(*s.cells[0].bound_rps() == Approx(20000));
+  CHECK(*s.cells[1].bound_rps() == Approx(200));  // 50 connections can carry only 200 req/s of 250 ms each
+  CHECK_THROWS_WITH(parse_scenario(json::parse(R"({"name": "t", "cells": [{"variant": "uring", "requests": 5,
+                                                   "rate": -3}]})")),
+                    Catch::Contains("out of range"));
+}
+
 TEST_CASE("run: bad scenario files are refused with the reason", "[run]") {
   auto bad = [](const char* text) { return parse_scenario(json::parse(text)); };
   CHECK_THROWS_WITH(bad(R"({"name": "t", "cells": [{"variant": "nginx", "requests": 5}]})"), Catch::Contains("nginx"));
