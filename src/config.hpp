@@ -51,7 +51,7 @@ struct ServerConfig {
   uint32_t max_connections = 100'000;
   uint32_t backlog = 4096;
   bool reuseport = true;       // one listening socket per loop thread
-  uint32_t spin_us = 0;        // burn this much CPU per request (to inject a regression on purpose)
+  uint64_t spin_ns = 0;        // burn this much CPU per request (to inject a regression on purpose)
   Limits limits;
   UringConfig uring;
 };

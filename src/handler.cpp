@@ -1,8 +1,9 @@
 // Routing for the benchmark handler; see handler.hpp for the paths it answers.
 #include "handler.hpp"
 
+#include "cpu_burn.hpp"
+
 #include <charconv>
-#include <time.h>
 
 #include <cstdint>
 #include <string_view>
@@ -17,20 +18,11 @@ bool parse_u64(std::string_view s, uint64_t& out) {
   return ec == std::errc() && ptr == s.data() + s.size();
 }
 
-// Burns `us` of this thread's CPU time, not wall time: on a busy machine a preempted wall-clock spin
-// burns less than asked, and the gate's injected regression must be the size it says.
-void spin_for(uint32_t us) {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  const int64_t until = ts.tv_sec * 1'000'000'000ll + ts.tv_nsec + int64_t{us} * 1000;
-  do {
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  } while (ts.tv_sec * 1'000'000'000ll + ts.tv_nsec < until);
-}
-
 }  // namespace
 
-Handler::Handler(const ServerConfig& cfg) : cfg_(cfg) {}
+Handler::Handler(const ServerConfig& cfg) : cfg_(cfg) {
+  if (cfg_.spin_ns > 0) burn_ns_per_iteration();  // calibrate now, not during the first request
+}
 
 Reply Handler::error(int status) {
   return Reply{responses().error(status), 0, status, true};
@@ -49,7 +41,7 @@ std::optional<Action> Handler::next(RequestParser& parser, std::string_view& inp
 }
 
 Action Handler::handle(const Request& req, bool force_close, std::string& scratch) const {
-  if (cfg_.spin_us > 0) spin_for(cfg_.spin_us);
+  if (cfg_.spin_ns > 0) burn_cpu_ns(cfg_.spin_ns);
   const bool close = force_close || !req.keep_alive;
   const ConnHeader conn = ResponseTable::conn_header(close, req.http_minor);
   const bool head_only = req.method == Method::head;

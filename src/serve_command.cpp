@@ -1,5 +1,6 @@
 // `ringbench serve BACKEND [options]`: parses the server options into a ServerConfig and runs a backend.
 #include <cxxopts.hpp>
+#include <cmath>
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -56,7 +57,7 @@ cxxopts::Options make_options() {
     ("max-body-bytes", "request body limit (413)", cxxopts::value<std::string>()->default_value(std::to_string(d.limits.max_body_bytes)))
     ("max-response-bytes", "largest GET /bytes/<n>", cxxopts::value<std::string>()->default_value(std::to_string(d.limits.max_response_bytes)))
     ("max-delay-ms", "largest GET /delay/<ms>", cxxopts::value<std::string>()->default_value(std::to_string(d.limits.max_delay_ms)))
-    ("spin-us", "burn this much CPU per request (inject a regression on purpose)", cxxopts::value<std::string>()->default_value("0"))
+    ("spin-us", "burn this much CPU per request, in µs, fractions allowed (inject a regression on purpose)", cxxopts::value<std::string>()->default_value("0"))
     ("h,help", "show this help");
   o.add_options("io_uring")
     ("sqpoll", "kernel SQ polling thread (IORING_SETUP_SQPOLL)")
@@ -116,7 +117,8 @@ ServerConfig to_config(const cxxopts::ParseResult& r) {
   c.limits.max_body_bytes = num<std::size_t>(r, "max-body-bytes");
   c.limits.max_response_bytes = num<uint64_t>(r, "max-response-bytes");
   c.limits.max_delay_ms = num<uint32_t>(r, "max-delay-ms");
-  c.spin_us = num<uint32_t>(r, "spin-us");
+  // Fractions count: the gate's 10 % injection on a ~12 µs request is 1.2 µs.
+  c.spin_ns = static_cast<uint64_t>(std::llround(parse_number<double>("spin-us", r["spin-us"].as<std::string>(), 0.0, 1e6) * 1000));
 
   UringConfig& u = c.uring;
   u.sqpoll = r.count("sqpoll") > 0;
