@@ -3,6 +3,7 @@
 # server RSS and RSS per connection and thread count, for the epoll and threads baselines. Measured by
 # `ringbench load` after a warm-up (WARM s unrecorded, then WIN s recorded); server on CPU 0, client on
 # CPU 1; one server at a time. Then the cost of a connection: 0 ms, a new connection per request.
+# RAMP (default 250ms) staggers the first requests, as in uring_scale_250ms.sh.
 #   CONNS="1000 3000 10000" SERVERS="epoll threads" WARM=3 WIN=10 bench/scripts/baselines_scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,6 +11,7 @@ export BIN=${BIN:-build/ringbench}
 source bench/scripts/uring_lib.sh
 WARM=${WARM:-3}
 WIN=${WIN:-10}
+RAMP=${RAMP:-250ms}
 CONNS=${CONNS:-"1000 3000 10000"}
 SERVERS=${SERVERS:-"epoll threads"}
 PORT=${PORT:-28500}
@@ -28,7 +30,7 @@ for c in $CONNS; do
     start_server "$name" "$PORT" --delay-ms 250 $(spec_args "$spec")
     rss0=$(rss_kib "$SRV_PID")
     t0=$(cpu_ticks "$SRV_PID")
-    taskset -c 1 "$BIN" load "http://127.0.0.1:$PORT/" -c "$c" -z "$((WARM + WIN))s" --warmup "${WARM}s" \
+    taskset -c 1 "$BIN" load "http://127.0.0.1:$PORT/" -c "$c" -z "$((WARM + WIN))s" --warmup "${WARM}s" --ramp "$RAMP" \
       --json "$OUT/$spec.$c.json" > "$OUT/$spec.$c.txt" 2>&1 &
     load_pid=$!
     sleep "$((WARM + WIN / 2))"
