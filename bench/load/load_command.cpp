@@ -51,6 +51,7 @@ cxxopts::Options make_options() {
     ("expect-status", "responses with another status are errors (default: any 2xx is fine)", cxxopts::value<std::string>())
     ("expect-body", "responses with another body are errors", cxxopts::value<std::string>())
     ("max-errors", "exit 1 (and stop) when errors exceed this", cxxopts::value<std::string>())
+    ("engine", "each client thread's loop: epoll or uring (io_uring)", cxxopts::value<std::string>()->default_value("epoll"))
     ("json", "write all figures and the histogram to FILE", cxxopts::value<std::string>())
     ("h,help", "show this help");
   // clang-format on
@@ -157,6 +158,7 @@ load::LoadOptions to_options(const cxxopts::ParseResult& r, std::vector<std::str
   if (r.count("expect-status")) o.expect_status = num<int>(r, "expect-status", 100, 599);
   if (r.count("expect-body")) o.expect_body = r["expect-body"].as<std::string>();
   if (r.count("max-errors")) o.max_errors = num<uint64_t>(r, "max-errors", 0, UINT64_MAX - 1);
+  o.engine = r["engine"].as<std::string>();  // run_load() rejects other values
   o.progress = ::isatty(STDERR_FILENO) == 1;
   return o;
 }
@@ -167,7 +169,7 @@ nlohmann::json options_json(const load::LoadOptions& o) {
           {"timeout_s", o.timeout_s}, {"threads", o.threads},       {"warmup_s", o.warmup_s},
           {"ramp_s", o.ramp_s},      {"keepalive", o.keepalive},   {"requests_per_conn", o.requests_per_conn},
           {"pipeline", o.pipeline},  {"expect_status", o.expect_status}, {"headers", o.headers},
-          {"body_bytes", o.body.size()}};
+          {"body_bytes", o.body.size()}, {"engine", o.engine}};
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // run_load(): validates the options, resolves and probes the target, splits connections, requests and rate
-// over the client threads (load_worker.cpp), shows live progress, and merges the per-thread results.
+// over the client threads (load_worker.cpp, or load_worker_uring.cpp with --engine uring), shows live
+// progress, and merges the per-thread results.
 #include "load/load_engine.hpp"
 
 #include <netdb.h>
@@ -70,6 +71,8 @@ void validate(LoadOptions& opt) {
           "durations and --rate must not be negative");
   require(opt.expect_status == 0 || (opt.expect_status >= 100 && opt.expect_status <= 599),
           "--expect-status must be 100..599");
+  require(opt.engine == "epoll" || opt.engine == "uring",
+          fmt::format("--engine must be epoll or uring, not '{}'", opt.engine));
   require(is_token(opt.method), fmt::format("-m '{}' is not an HTTP method token", opt.method));
   for (const auto& h : opt.headers) {
     const auto colon = h.find(':');
@@ -178,6 +181,11 @@ LoadResult run_load(const LoadOptions& in) {
     opt.path = u.path;
   }
   validate(opt);
+  const bool uring = opt.engine == "uring";
+  if (uring) {
+    const std::string why = uring_engine_unavailable();
+    require(why.empty(), "--engine uring: io_uring unavailable: " + why);
+  }
   RunShared sh;
   sh.opt = &opt;
   sh.addr = resolve(opt, sh.addr_len);
@@ -202,7 +210,11 @@ LoadResult run_load(const LoadOptions& in) {
     plan.requests = opt.requests > 0 ? share<uint64_t>(opt.requests, threads, i) : UINT64_MAX;
     plan.rate = opt.rate / threads;
     pool.emplace_back([&, plan, i] {
-      run_worker(sh, plan, progress[i], results[i], fatal[i]);
+      if (uring) {
+        run_worker_uring(sh, plan, progress[i], results[i], fatal[i]);
+      } else {
+        run_worker(sh, plan, progress[i], results[i], fatal[i]);
+      }
       running.fetch_sub(1, std::memory_order_release);
     });
   }

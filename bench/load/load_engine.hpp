@@ -34,6 +34,7 @@ struct LoadOptions {
   std::string expect_body;           // --expect-body: responses must equal this body
   uint64_t max_errors = UINT64_MAX;  // --max-errors: exit non-zero above this
   bool progress = false;             // live progress on stderr
+  std::string engine = "epoll";      // --engine: each thread's loop, "epoll" or "uring" (io_uring)
   // Called once on run_load's own thread when the warm-up ends and the measured window starts (within
   // ~20 ms), e.g. to sample the server's CPU time at the window's edge. May be empty.
   std::function<void()> at_measure_start;

@@ -1,5 +1,6 @@
-// One client thread of the load generator: an edge-triggered epoll loop driving many non-blocking
-// connections (never a thread per connection). load_engine.cpp starts one per --threads and merges results.
+// One client thread of the load generator: one event loop driving many connections (never a thread per
+// connection), either edge-triggered epoll (load_worker.cpp) or io_uring (load_worker_uring.cpp), chosen by
+// --engine. load_engine.cpp starts one per --threads and merges results.
 #pragma once
 #include <sys/socket.h>
 
@@ -57,9 +58,15 @@ struct WorkerResult {
 };
 
 // Runs the plan to completion (budget spent, end_ns reached or abort) and fills `out`. Never throws from the
-// loop: a connection error closes that connection and counts; only an epoll failure ends the run early, and
-// that is reported in `fatal` (empty when none).
+// loop: a connection error closes that connection and counts; only an epoll/io_uring failure ends the run
+// early, and that is reported in `fatal` (empty when none). run_worker is the epoll engine.
 void run_worker(RunShared& shared, const WorkerPlan& plan, WorkerProgress& progress, WorkerResult& out,
                 std::string& fatal);
+void run_worker_uring(RunShared& shared, const WorkerPlan& plan, WorkerProgress& progress, WorkerResult& out,
+                      std::string& fatal);
+
+// Empty when this kernel gives the io_uring engine what it needs (a ring and a provided-buffer ring);
+// otherwise one line saying why not. Creates and destroys a small ring.
+std::string uring_engine_unavailable();
 
 }  // namespace ringbench::load
