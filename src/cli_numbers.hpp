@@ -1,6 +1,8 @@
 // Strict number parsing for command-line values. cxxopts silently wraps out-of-range integers
 // (--port 5000000000 became 705032704), so every numeric option is taken as text and parsed here.
 #pragma once
+#include <fmt/format.h>
+
 #include <charconv>
 #include <limits>
 #include <stdexcept>
@@ -35,8 +37,7 @@ template <typename T>
 T parse_number(std::string_view option, std::string_view text, T lo, T hi) {
   const T v = parse_number<T>(option, text);
   if (v < lo || v > hi) {
-    throw std::invalid_argument("--" + std::string(option) + " must be " + std::to_string(lo) + ".." +
-                                std::to_string(hi) + ", not " + std::string(text));
+    throw std::invalid_argument(fmt::format("--{} must be {}..{}, not {}", option, lo, hi, text));
   }
   return v;
 }

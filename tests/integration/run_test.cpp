@@ -192,6 +192,31 @@ TEST_CASE("run: a built-in backend that exits at start-up is reported in its row
   }
 }
 
+TEST_CASE("run: an open-loop cell offers its rate to a slow server, and wrk cannot run it", "[run]") {
+  // 400 req/s over 20 connections of a 20 ms handler: the server could take 1 000/s, so it completes what
+  // is offered, no more. A closed loop on the same connections would approach 1 000/s.
+  TempDir dir;
+  const fs::path file = dir.path / "open.json";
+  std::ofstream(file) << R"({"name": "open", "defaults": {"delay_ms": 20, "duration_s": 1.5, "warmup_s": 0.3},
+    "cells": [{"variant": "epoll", "concurrency": 20, "rate": 400}]})";
+  auto r = run_ringbench({"run", "--scenario", file.string(), "--out", (dir.path / "o").string()}, 60s);
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  const json cell = read_json(dir.path / "o" / "results.json")["scenarios"][0]["cells"][0];
+  CHECK(cell["rate"].get<double>() == Approx(400));
+  CHECK(cell["bound_rps"].get<double>() == Approx(400));
+  const double rps = cell["median"]["requests_per_s"].get<double>();
+  CHECK(rps > 300);
+  CHECK(rps < 480);
+
+  if (std::system("command -v wrk > /dev/null 2>&1") == 0) {
+    r = run_ringbench({"run", "--scenario", file.string(), "--client", "wrk", "--out", (dir.path / "w").string()}, 60s);
+    CHECK(r.exit_code == 1);  // the cell fails with the reason; nothing is measured with the wrong client
+    CHECK(read_json(dir.path / "w" / "results.json")["scenarios"][0]["cells"][0]["failure"].get<std::string>().find(
+              "built-in client") != std::string::npos);
+  }
+}
+
 TEST_CASE("run: wrk as a cross-check client", "[run]") {
   if (std::system("command -v wrk > /dev/null 2>&1") != 0) {
     WARN("wrk is not installed: skipped");
