@@ -188,15 +188,15 @@ GateReport run_ab(const AbOptions& opt, std::FILE* log) {
   }
   GateReport report = evaluate(cells, opt);
 
-  if (opt.remeasure && report.regressions() > 0) {
-    std::vector<CellRuns*> suspects;
-    for (auto& c : cells) {
-      const std::string id = c.spec.id();
-      const bool suspect = std::any_of(report.comparisons.begin(), report.comparisons.end(), [&](const auto& m) {
-        return m.cell_id == id && m.verdict == Verdict::regression;
-      });
-      if (suspect) suspects.push_back(&c);
-    }
+  std::vector<CellRuns*> suspects;
+  for (auto& c : cells) {
+    const std::string id = c.spec.id();
+    const bool suspect = std::any_of(report.comparisons.begin(), report.comparisons.end(), [&](const auto& m) {
+      return m.cell_id == id && suspected_regression(m, opt.gate);
+    });
+    if (suspect) suspects.push_back(&c);
+  }
+  if (opt.remeasure && !suspects.empty()) {
     if (log) std::fprintf(log, "suspected regression in %zu cell(s): re-measuring %u more pairs\n", suspects.size(), opt.repeat);
     runner.measure(suspects, opt.repeat);
     report = evaluate(cells, opt);

@@ -59,6 +59,10 @@ Verdict decide(double worse_pct, double p_worse, double p_better, const GateOpti
   return Verdict::pass;
 }
 
+bool suspected_regression(const MetricComparison& m, const GateOptions& opt) {
+  return m.verdict == Verdict::regression || (m.verdict == Verdict::pass && m.worse_pct > opt.tolerance_pct);
+}
+
 MetricComparison compare_independent(const std::string& cell_id, const MetricDef& metric,
                                      const std::vector<double>& base, const std::vector<double>& cur,
                                      const GateOptions& opt) {

@@ -64,6 +64,11 @@ struct GateReport {
 // The verdict for a change of `worse_pct` (positive = worse) with one-sided p-values for each direction.
 Verdict decide(double worse_pct, double p_worse, double p_better, const GateOptions& opt);
 
+// Worth a second look before deciding: a regression, or a change estimated beyond the tolerance whose
+// test has not reached alpha yet (a real 10 % slowdown on a noisy runner often looks like that after 9
+// pairs). The A/B mode re-measures such cells once and decides on all pairs.
+bool suspected_regression(const MetricComparison& m, const GateOptions& opt);
+
 // Independent samples (two results files): Mann–Whitney U plus Hodges–Lehmann shift relative to the
 // baseline median.
 MetricComparison compare_independent(const std::string& cell_id, const MetricDef& metric,
