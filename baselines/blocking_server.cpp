@@ -3,6 +3,7 @@
 // Run: build/ringbench serve blocking --port 0 --workers 4
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include <cerrno>
@@ -21,6 +22,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr long kAcceptBackoffNs = 50'000'000;  // out of descriptors: let the backlog wait, don't spin
+// A stop signal landing between the stop check and accept4 would leave accept blocked until the next
+// client arrives: a receive timeout on the listener (accept honours it with EAGAIN) bounds that wait.
+constexpr long kStopCheckUs = 100'000;
 
 // After a stop request, connections the kernel already queued are still served (their clients have sent
 // their requests), until the queue is empty or --drain-ms has passed.
@@ -38,6 +42,11 @@ bool next_queued_connection(int listen_fd, const ServerConfig& cfg, Clock::time_
 
 int accept_loop(int listen_fd, const ServerConfig& cfg) {
   const Handler handler(cfg);
+  const timeval stop_check{0, kStopCheckUs};
+  if (::setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &stop_check, sizeof stop_check) != 0) {
+    std::fprintf(stderr, "ringbench serve blocking: setsockopt(SO_RCVTIMEO) on the listener: %s\n", std::strerror(errno));
+    return 1;
+  }
   Clock::time_point drain_deadline{};
   for (;;) {
     if (stop_requested() && !next_queued_connection(listen_fd, cfg, drain_deadline)) return 0;

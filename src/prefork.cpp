@@ -1,7 +1,9 @@
 // Prefork supervisor; see prefork.hpp.
 #include "prefork.hpp"
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,11 +14,17 @@
 #include "stop_signal.hpp"
 
 namespace ringbench {
+namespace {
+// The supervisor polls its children at this period instead of blocking in waitpid: a SIGTERM landing
+// between its stop check and a blocking waitpid would never be forwarded.
+constexpr long kReapPeriodNs = 20'000'000;
+}  // namespace
 
 int run_preforked(unsigned workers, const std::function<int()>& body) {
   if (workers <= 1) return body();
   std::vector<pid_t> children;
   std::fflush(nullptr);  // a child must not flush the parent's buffered output a second time
+  const pid_t parent = ::getpid();
   for (unsigned i = 0; i < workers; ++i) {
     const pid_t pid = ::fork();
     if (pid < 0) {
@@ -25,6 +33,9 @@ int run_preforked(unsigned workers, const std::function<int()>& body) {
       break;
     }
     if (pid == 0) {
+      // A supervisor killed outright (SIGKILL) cannot forward SIGTERM: the kernel does it instead, so no
+      // worker outlives it holding the port. If it already died before this line, stop now.
+      if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != parent) ::_exit(1);
       int rc = 1;
       try {
         rc = body();
@@ -45,7 +56,12 @@ int run_preforked(unsigned workers, const std::function<int()>& body) {
       forwarded = true;
     }
     int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, 0);
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid == 0) {
+      const timespec period{0, kReapPeriodNs};
+      ::nanosleep(&period, nullptr);  // a signal cuts it short
+      continue;
+    }
     if (pid < 0) {
       if (errno == EINTR) continue;
       std::fprintf(stderr, "ringbench: waitpid: %s\n", std::strerror(errno));

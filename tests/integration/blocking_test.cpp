@@ -2,7 +2,11 @@
 // concurrency comes from --workers alone.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <csignal>
+#include <fstream>
 #include <future>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "http_client.hpp"
@@ -70,4 +74,58 @@ TEST_CASE("connection churn leaks no descriptors", "[blocking]") {
   }
   REQUIRE(http_get(srv.port(), "/healthz"));
   CHECK(srv.wait_fds_at_most(before) <= before);
+}
+
+namespace {
+// The worker processes of a preforked server (its direct children), from /proc. "listening on" is
+// printed before the fork, so this waits (bounded) until `n` are there.
+std::vector<pid_t> children_of(pid_t pid, std::size_t n) {
+  std::vector<pid_t> out;
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  do {
+    out.clear();
+    std::ifstream f("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+    for (pid_t c; f >> c;) out.push_back(c);
+    if (out.size() >= n) break;
+    std::this_thread::sleep_for(5ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  return out;
+}
+
+bool gone_within(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string skip, state;
+    if (!(stat >> skip >> skip >> state) || state == "Z") return true;  // gone, or dead and not yet reaped
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("preforked workers never outlive their supervisor", "[blocking]") {
+  SECTION("SIGTERM right after start-up stops every worker, every time") {
+    // A stop signal that lands between a stop check and a blocking accept/waitpid used to be lost, and
+    // workers stayed in accept until the harness killed the supervisor, orphaning them. Many quick stops
+    // give that window many chances.
+    for (int i = 0; i < 15; ++i) {
+      ServerProcess srv({"--delay-ms", "0", "--workers", "4"}, "blocking");
+      const std::vector<pid_t> workers = children_of(srv.pid(), 4);
+      CHECK(workers.size() == 4);
+      srv.send_signal(SIGTERM);
+      const auto status = srv.wait_exit(3s);
+      REQUIRE(status);
+      CHECK(*status == 0);
+      for (pid_t w : workers) CHECK(gone_within(w, 1s));
+    }
+  }
+  SECTION("a supervisor killed outright takes its workers along") {
+    ServerProcess srv({"--delay-ms", "0", "--workers", "4"}, "blocking");
+    const std::vector<pid_t> workers = children_of(srv.pid(), 4);
+    REQUIRE(workers.size() == 4);
+    srv.send_signal(SIGKILL);
+    REQUIRE(srv.wait_exit(3s));
+    for (pid_t w : workers) CHECK(gone_within(w, 3s));
+  }
 }
