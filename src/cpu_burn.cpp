@@ -19,12 +19,6 @@ void iterate(uint64_t n) {
   }
 }
 
-int64_t thread_cpu_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
 double calibrate() {
   constexpr uint64_t kIterations = 2'000'000;
   double best = 1e9;
@@ -40,6 +34,12 @@ double calibrate() {
 }
 
 }  // namespace
+
+int64_t thread_cpu_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 
 double burn_ns_per_iteration() {
   static const double ns = calibrate();

@@ -14,4 +14,7 @@ double burn_ns_per_iteration();
 // Burns about `ns` nanoseconds of CPU time.
 void burn_cpu_ns(uint64_t ns);
 
+// This thread's CPU time so far (CLOCK_THREAD_CPUTIME_ID), in ns: what a burn is measured against.
+int64_t thread_cpu_ns();
+
 }  // namespace ringbench

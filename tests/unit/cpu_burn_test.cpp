@@ -1,7 +1,6 @@
 // The injected per-request CPU cost (`serve --spin-us`) must be about the size asked for, or the gate's
 // detection experiment measures the wrong slowdown.
 #include <catch2/catch.hpp>
-#include <time.h>
 
 #include <algorithm>
 #include <cmath>
@@ -10,14 +9,6 @@
 #include "cpu_burn.hpp"
 
 using namespace ringbench;
-
-namespace {
-int64_t thread_cpu_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-}  // namespace
 
 TEST_CASE("cpu burn: many small burns cost what one big burn of the same total costs", "[burn]") {
   burn_ns_per_iteration();  // calibration is not part of the measured burns
