@@ -52,6 +52,7 @@ cxxopts::Options make_options() {
     ("expect-body", "responses with another body are errors", cxxopts::value<std::string>())
     ("max-errors", "exit 1 (and stop) when errors exceed this", cxxopts::value<std::string>())
     ("engine", "each client thread's loop: epoll or uring (io_uring)", cxxopts::value<std::string>()->default_value("epoll"))
+    ("client-lag", "also report how long responses waited in the socket before the client read them (kernel receive times; epoll engine)")
     ("json", "write all figures and the histogram to FILE", cxxopts::value<std::string>())
     ("h,help", "show this help");
   // clang-format on
@@ -159,6 +160,7 @@ load::LoadOptions to_options(const cxxopts::ParseResult& r, std::vector<std::str
   if (r.count("expect-body")) o.expect_body = r["expect-body"].as<std::string>();
   if (r.count("max-errors")) o.max_errors = num<uint64_t>(r, "max-errors", 0, UINT64_MAX - 1);
   o.engine = r["engine"].as<std::string>();  // run_load() rejects other values
+  o.client_lag = r.count("client-lag") > 0;
   o.progress = ::isatty(STDERR_FILENO) == 1;
   return o;
 }
@@ -169,7 +171,7 @@ nlohmann::json options_json(const load::LoadOptions& o) {
           {"timeout_s", o.timeout_s}, {"threads", o.threads},       {"warmup_s", o.warmup_s},
           {"ramp_s", o.ramp_s},      {"keepalive", o.keepalive},   {"requests_per_conn", o.requests_per_conn},
           {"pipeline", o.pipeline},  {"expect_status", o.expect_status}, {"headers", o.headers},
-          {"body_bytes", o.body.size()}, {"engine", o.engine}};
+          {"body_bytes", o.body.size()}, {"engine", o.engine}, {"client_lag", o.client_lag}};
 }
 
 }  // namespace

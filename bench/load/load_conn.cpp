@@ -34,6 +34,13 @@ int64_t now_ns() {
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
+int64_t realtime_offset_ns() {
+  timespec rt{};
+  clock_gettime(CLOCK_REALTIME, &rt);
+  const int64_t mono = now_ns();
+  return int64_t{rt.tv_sec} * 1'000'000'000 + rt.tv_nsec - mono;
+}
+
 ConnCore::ConnCore(RunShared& shared, const WorkerPlan& plan, WorkerProgress& progress, WorkerResult& out)
     : sh_(shared), conns_(plan.connections), opt_(*shared.opt), plan_(plan), progress_(progress), out_(out),
       pipeline_(opt_.keepalive ? std::max<uint32_t>(1, opt_.pipeline) : 1),
@@ -125,6 +132,10 @@ int ConnCore::response_done(Conn& c, int status, bool keep_alive) {
   if (measuring(now_)) {
     ++out_.completed;
     out_.latency.record(static_cast<uint64_t>(std::max<int64_t>(0, now_ - start)));
+    if (rx_ns_ > 0) {
+      out_.client_lag.record(static_cast<uint64_t>(std::max<int64_t>(0, now_ - rx_ns_)));
+      out_.arrival_latency.record(static_cast<uint64_t>(std::max<int64_t>(0, rx_ns_ - start)));
+    }
     ++out_.status[status >= 100 && status < 600 ? status : 0];
     const bool status_ok = opt_.expect_status ? status == opt_.expect_status : status >= 200 && status < 300;
     const bool body_ok = opt_.expect_body.empty() || (!c.body_bad && c.body_off == opt_.expect_body.size());
@@ -192,6 +203,8 @@ int ConnCore::new_socket(Conn& c, int flags) {
   c.busy_since = now_;
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // best effort: each request is one write
+  // Best effort too: a socket without receive times simply records no client lag.
+  if (opt_.client_lag) ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
   return fd;
 }
 

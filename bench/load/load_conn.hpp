@@ -45,6 +45,8 @@ struct Conn {
 };
 
 int64_t now_ns();  // CLOCK_MONOTONIC
+// CLOCK_REALTIME minus CLOCK_MONOTONIC: converts a kernel receive timestamp (realtime) to now_ns()'s clock.
+int64_t realtime_offset_ns();
 
 class ConnCore {
  public:
@@ -91,6 +93,9 @@ class ConnCore {
   RunShared& sh_;
   std::vector<Conn> conns_;  // fixed size: llhttp keeps pointers to its Conn
   int64_t now_ = 0;          // time of the latest read or wake-up
+  // With --client-lag: when the bytes now being parsed arrived in the socket (kernel receive time, on
+  // now_'s clock); 0 when unknown. Responses completed by those bytes record now_ - rx_ns_ as client lag.
+  int64_t rx_ns_ = 0;
 
  private:
   static int on_message_begin(llhttp_t* p);

@@ -32,6 +32,8 @@ namespace ringbench::load {
 namespace {
 
 constexpr double kClientBoundUtil = 0.90;          // a thread this busy may be what limits the numbers
+// Responses that waited this long (p99) in the client's sockets make the client part of the latency.
+constexpr double kClientLagWarnS = 0.001;
 constexpr uint32_t kSpareDescriptors = 64;          // stdio, epoll, the JSON file, ...
 constexpr double kPreflightTimeoutS = 5.0;
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
@@ -73,6 +75,8 @@ void validate(LoadOptions& opt) {
           "--expect-status must be 100..599");
   require(opt.engine == "epoll" || opt.engine == "uring",
           fmt::format("--engine must be epoll or uring, not '{}'", opt.engine));
+  require(!opt.client_lag || opt.engine == "epoll",
+          "--client-lag needs --engine epoll (io_uring's multishot recv carries no receive times)");
   require(is_token(opt.method), fmt::format("-m '{}' is not an HTTP method token", opt.method));
   for (const auto& h : opt.headers) {
     const auto colon = h.find(':');
@@ -170,6 +174,19 @@ void print_progress(const RunShared& sh, const std::deque<WorkerProgress>& progr
   last_ns = now;
 }
 
+TimeDistribution describe(const LatencyHistogram& h) {
+  TimeDistribution d;
+  d.count = h.count();
+  d.fastest_s = static_cast<double>(h.min()) / 1e9;
+  d.slowest_s = static_cast<double>(h.max()) / 1e9;
+  d.average_s = h.mean() / 1e9;
+  for (const auto& [name, p] : std::initializer_list<std::pair<const char*, double>>{
+           {"p10", 10}, {"p25", 25}, {"p50", 50}, {"p75", 75}, {"p90", 90}, {"p95", 95}, {"p99", 99}, {"p99.9", 99.9}}) {
+    d.percentiles_s[name] = static_cast<double>(h.value_at_percentile(p)) / 1e9;
+  }
+  return d;
+}
+
 }  // namespace
 
 LoadResult run_load(const LoadOptions& in) {
@@ -245,13 +262,15 @@ LoadResult run_load(const LoadOptions& in) {
   if (opt.progress) std::fputs("\r\033[K", stderr);
 
   LoadResult res;
-  LatencyHistogram hist;
+  LatencyHistogram hist, lag, arrival;
   int64_t finished = sh.measure_start_ns;
   std::array<uint64_t, 600> status{};
   std::array<uint64_t, kErrorClassNames.size()> errors{};
   for (uint32_t i = 0; i < threads; ++i) {
     const WorkerResult& w = results[i];
     hist.merge(w.latency);
+    lag.merge(w.client_lag);
+    arrival.merge(w.arrival_latency);
     res.completed += w.completed;
     res.ok += w.ok;
     res.sent += w.sent;
@@ -274,12 +293,14 @@ LoadResult run_load(const LoadOptions& in) {
   res.elapsed_s = static_cast<double>(std::max<int64_t>(0, finished - sh.measure_start_ns)) / 1e9;
   res.requests_per_s = res.elapsed_s > 0 ? static_cast<double>(res.completed) / res.elapsed_s : 0;
   res.send_rate_per_s = res.elapsed_s > 0 ? static_cast<double>(res.sent) / res.elapsed_s : 0;
-  res.fastest_s = static_cast<double>(hist.min()) / 1e9;
-  res.slowest_s = static_cast<double>(hist.max()) / 1e9;
-  res.average_s = hist.mean() / 1e9;
-  for (const auto& [name, p] : std::initializer_list<std::pair<const char*, double>>{
-           {"p10", 10}, {"p25", 25}, {"p50", 50}, {"p75", 75}, {"p90", 90}, {"p95", 95}, {"p99", 99}, {"p99.9", 99.9}}) {
-    res.percentiles_s[name] = static_cast<double>(hist.value_at_percentile(p)) / 1e9;
+  TimeDistribution latency = describe(hist);
+  res.fastest_s = latency.fastest_s;
+  res.slowest_s = latency.slowest_s;
+  res.average_s = latency.average_s;
+  res.percentiles_s = std::move(latency.percentiles_s);
+  if (lag.count() > 0) {
+    res.client_lag = describe(lag);
+    res.arrival_latency = describe(arrival);
   }
   for (const auto& [upper, count] : hist.buckets()) res.histogram.emplace_back(static_cast<double>(upper) / 1e9, count);
   res.mode = opt.rate > 0 ? "open" : "closed";
@@ -293,6 +314,12 @@ LoadResult run_load(const LoadOptions& in) {
     res.warnings.push_back(fmt::format(
         "a client thread used more than {:.0f} % of a core: the client may be the bottleneck (try --threads)",
         kClientBoundUtil * 100));
+  }
+  if (res.client_lag && res.client_lag->percentiles_s.at("p99") >= kClientLagWarnS) {
+    res.warnings.push_back(fmt::format(
+        "responses waited up to {:.1f} ms (p99) in the client's sockets before it read them: the latency above "
+        "includes the client's own queueing; the latency at arrival does not",
+        res.client_lag->percentiles_s.at("p99") * 1e3));
   }
   if (opt.ramp_s > 0 && opt.warmup_s < opt.ramp_s) {
     res.warnings.push_back("--warmup is shorter than --ramp: the measured window includes connections still starting");

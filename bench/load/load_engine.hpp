@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,9 +36,20 @@ struct LoadOptions {
   uint64_t max_errors = UINT64_MAX;  // --max-errors: exit non-zero above this
   bool progress = false;             // live progress on stderr
   std::string engine = "epoll";      // --engine: each thread's loop, "epoll" or "uring" (io_uring)
+  // --client-lag: read each response with its kernel receive time (SO_TIMESTAMPNS) and report how long it
+  // waited in the socket before the client read it. epoll engine only.
+  bool client_lag = false;
   // Called once on run_load's own thread when the warm-up ends and the measured window starts (within
   // ~20 ms), e.g. to sample the server's CPU time at the window's edge. May be empty.
   std::function<void()> at_measure_start;
+};
+
+// A distribution of times, in seconds.
+struct TimeDistribution {
+  uint64_t count = 0;
+  double fastest_s = 0, slowest_s = 0, average_s = 0;
+  std::map<std::string, double> percentiles_s;  // "p10", "p25", "p50", "p75", "p90", "p95", "p99", "p99.9"
+  nlohmann::json to_json() const;
 };
 
 struct LoadResult {
@@ -62,6 +74,10 @@ struct LoadResult {
   uint32_t threads = 0;                    // client threads used
   std::string stopped_by;                  // "" (ran to the end), "interrupted" or "max-errors"
   std::vector<std::string> warnings;       // e.g. the client-bound warning; also printed in the summary
+  // With --client-lag (and responses that carried a receive time): how long each response waited in the
+  // socket before the client read it, and the latency up to its arrival in the socket (the latency above
+  // minus that wait, i.e. without the client's own queueing).
+  std::optional<TimeDistribution> client_lag, arrival_latency;
   uint64_t total_errors() const;
   nlohmann::json to_json() const;
 };

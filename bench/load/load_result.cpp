@@ -9,12 +9,17 @@ uint64_t LoadResult::total_errors() const {
   return n;
 }
 
+nlohmann::json TimeDistribution::to_json() const {
+  return {{"count", count}, {"fastest", fastest_s}, {"slowest", slowest_s}, {"average", average_s},
+          {"percentiles", percentiles_s}};
+}
+
 nlohmann::json LoadResult::to_json() const {
   nlohmann::json status = nlohmann::json::object();
   for (const auto& [code, count] : status_counts) status[std::to_string(code)] = count;
   nlohmann::json hist = nlohmann::json::array();
   for (const auto& [upper, count] : histogram) hist.push_back({upper, count});
-  return {
+  nlohmann::json j = {
       {"mode", mode},
       {"completed", completed},
       {"ok", ok},
@@ -37,6 +42,9 @@ nlohmann::json LoadResult::to_json() const {
       {"stopped_by", stopped_by},
       {"warnings", warnings},
   };
+  if (client_lag) j["client_lag_s"] = client_lag->to_json();
+  if (arrival_latency) j["arrival_latency_s"] = arrival_latency->to_json();
+  return j;
 }
 
 }  // namespace ringbench::load

@@ -55,6 +55,16 @@ std::string format_summary(const LoadResult& r) {
     const auto it = r.percentiles_s.find(p);
     if (it != r.percentiles_s.end()) out += fmt::format("  {}% in {:.4f} secs\n", p + 1, it->second);
   }
+  if (r.client_lag && r.arrival_latency) {
+    const auto& lag = r.client_lag->percentiles_s;
+    const auto& arr = r.arrival_latency->percentiles_s;
+    out += "\nClient lag (time a response waited in the socket before the client read it):\n";
+    out += fmt::format("  p50 {:.3f}, p99 {:.3f}, slowest {:.3f} ms\n", lag.at("p50") * 1e3, lag.at("p99") * 1e3,
+                       r.client_lag->slowest_s * 1e3);
+    out += "Latency at arrival (until the response reached the client's socket):\n";
+    out += fmt::format("  p50 {:.4f}, p90 {:.4f}, p99 {:.4f}, p99.9 {:.4f} secs\n", arr.at("p50"), arr.at("p90"),
+                       arr.at("p99"), arr.at("p99.9"));
+  }
   out += "\nStatus code distribution:\n";
   for (const auto& [code, count] : r.status_counts) out += fmt::format("  [{}]\t{} responses\n", code, count);
   if (r.total_errors() > 0) {

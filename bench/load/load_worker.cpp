@@ -27,7 +27,7 @@ constexpr int kMaxEvents = 1024;
 class EpollWorker final : public ConnCore {
  public:
   EpollWorker(RunShared& shared, const WorkerPlan& plan, WorkerProgress& progress, WorkerResult& out)
-      : ConnCore(shared, plan, progress, out), rbuf_(new char[kReadBufferBytes]) {}
+      : ConnCore(shared, plan, progress, out), rbuf_(new char[kReadBufferBytes]), client_lag_(shared.opt->client_lag) {}
 
   ~EpollWorker() override {
     for (auto& c : conns_) {
@@ -44,9 +44,13 @@ class EpollWorker final : public ConnCore {
   void start_send(Conn& c) override;
   void on_event(Conn& c, uint32_t events);
   void on_readable(Conn& c, bool peer_closed);
+  ssize_t recv_timed(Conn& c);
+
+  int64_t realtime_offset_ = 0;  // --client-lag: refreshed every wake-up (the realtime clock may be stepped)
 
   std::unique_ptr<char[]> rbuf_;
   int ep_ = -1;
+  const bool client_lag_;
 };
 
 void EpollWorker::open_socket(Conn& c) {
@@ -89,7 +93,7 @@ void EpollWorker::start_send(Conn& c) {
 // proves nothing; read on until EOF or EAGAIN.
 void EpollWorker::on_readable(Conn& c, bool peer_closed) {
   for (;;) {
-    const ssize_t n = ::recv(c.fd, rbuf_.get(), kReadBufferBytes, 0);
+    const ssize_t n = client_lag_ ? recv_timed(c) : ::recv(c.fd, rbuf_.get(), kReadBufferBytes, 0);
     if (n > 0) {
       now_ = now_ns();
       if (!on_data(c, rbuf_.get(), static_cast<std::size_t>(n))) return;
@@ -108,6 +112,29 @@ void EpollWorker::on_readable(Conn& c, bool peer_closed) {
     return;
   }
   on_drained(c);
+}
+
+// recv() that also takes the kernel's receive time of the first segment read (SO_TIMESTAMPNS, set on the
+// socket by new_socket) into rx_ns_; rx_ns_ is 0 when the read carried none.
+ssize_t EpollWorker::recv_timed(Conn& c) {
+  iovec iov{rbuf_.get(), kReadBufferBytes};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t n = ::recvmsg(c.fd, &msg, 0);
+  rx_ns_ = 0;
+  if (n <= 0) return n;
+  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec ts{};
+      std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+      rx_ns_ = int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec - realtime_offset_;
+    }
+  }
+  return n;
 }
 
 void EpollWorker::on_event(Conn& c, uint32_t events) {
@@ -149,6 +176,7 @@ std::string EpollWorker::run() {
       break;
     }
     now_ = now_ns();
+    if (client_lag_) realtime_offset_ = realtime_offset_ns();
     for (int i = 0; i < n; ++i) {
       const uint64_t data = events[static_cast<std::size_t>(i)].data.u64;
       Conn& c = conns_[static_cast<uint32_t>(data)];

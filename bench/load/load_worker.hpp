@@ -49,6 +49,7 @@ struct WorkerProgress {
 
 struct WorkerResult {
   LatencyHistogram latency;
+  LatencyHistogram client_lag, arrival_latency;  // --client-lag only (see LoadResult)
   uint64_t completed = 0, ok = 0, sent = 0, connects = 0;
   std::array<uint64_t, 600> status{};  // by status code; 0 holds codes outside 100..599
   std::array<uint64_t, static_cast<std::size_t>(ErrorClass::count_)> errors{};

@@ -357,6 +357,53 @@ TEST_CASE("load: a server that dies mid-run gives connect errors and the run sti
   CHECK(j["elapsed_s"].get<double>() == Approx(1.5).margin(0.1));
 }
 
+TEST_CASE("load: --client-lag tells the time a response waited in the client's socket from the server's time", "[load]") {
+  SKIP_IF_ENGINE_UNAVAILABLE();
+  ServerProcess srv({"--keepalive-ms", "5000", "--workers", "4", "--delay-ms", "1000"});
+  if (engine_under_test() == "uring") {
+    const CommandResult r = run_ringbench(load_args({url(srv), "-n", "1", "-c", "1", "--client-lag"}));
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("--client-lag needs --engine epoll") != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    return;
+  }
+  SECTION("a client that keeps up: every response has a small lag, and arrival comes before reading") {
+    const json j = load_json({url(srv, "/delay/50"), "-n", "40", "-c", "4", "--client-lag"});
+    REQUIRE(j["ok"].get<uint64_t>() == 40);
+    CHECK(j["options"]["client_lag"] == true);
+    CHECK(j["client_lag_s"]["count"].get<uint64_t>() == 40);
+    CHECK(j["client_lag_s"]["slowest"].get<double>() < 0.05);
+    const double arrival = j["arrival_latency_s"]["percentiles"]["p50"].get<double>();
+    CHECK(arrival >= 0.05);
+    CHECK(arrival <= j["latency_s"]["percentiles"]["p50"].get<double>());
+  }
+  SECTION("a client stopped while its response arrives: the wait is lag, not server latency") {
+    // The request goes out within 0.5 s of the start and is answered 1 s later, while the client is
+    // stopped (0.5 s to 2.0 s): the response waits at least 0.5 s in the socket.
+    const std::string path = temp_json();
+    const CommandResult r = run_ringbench(load_args({url(srv), "-n", "1", "-c", "1", "--client-lag", "--json", path}),
+                                          std::chrono::seconds(30), [](pid_t pid) {
+                                            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+                                            ::kill(pid, SIGSTOP);
+                                            std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+                                            ::kill(pid, SIGCONT);
+                                          });
+    INFO("stdout: " << r.out << "\nstderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    std::ifstream f(path);
+    const json j = json::parse(f);
+    ::unlink(path.c_str());
+    REQUIRE(j["ok"].get<uint64_t>() == 1);
+    const double lag = j["client_lag_s"]["slowest"].get<double>();
+    const double arrival = j["arrival_latency_s"]["slowest"].get<double>();
+    const double latency = j["latency_s"]["slowest"].get<double>();
+    CHECK(lag >= 0.4);
+    CHECK(arrival == Approx(1.0).margin(0.2));
+    CHECK(latency == Approx(arrival + lag).margin(0.01));
+    CHECK(r.out.find("WARNING: responses waited up to") != std::string::npos);
+  }
+}
+
 TEST_CASE("load: bad input is one line on stderr and exit 2", "[load]") {
   SKIP_IF_ENGINE_UNAVAILABLE();
   ServerProcess srv({"--delay-ms", "0"});

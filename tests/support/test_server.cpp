@@ -182,7 +182,8 @@ double ServerProcess::cpu_seconds() const {
 
 std::string ServerProcess::stderr_text() const { return slurp(stderr_path_); }
 
-CommandResult run_ringbench(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+CommandResult run_ringbench(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                            const std::function<void(pid_t)>& while_running) {
   std::vector<std::string> argv = {ringbench_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string out_path = temp_path("out");
@@ -193,6 +194,7 @@ CommandResult run_ringbench(const std::vector<std::string>& args, std::chrono::m
   const pid_t pid = spawn(argv, out_fd, err_fd);
   ::close(out_fd);
   ::close(err_fd);
+  if (while_running) while_running(pid);
   CommandResult res;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,7 +65,9 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs `ringbench <args>` to completion (killed after `timeout`) and captures its output.
-CommandResult run_ringbench(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 60s);
+// Runs `ringbench <args>` to completion (killed after `timeout`) and captures its output. `while_running`,
+// when given, is called with the child's pid right after it starts (e.g. to stop and continue it).
+CommandResult run_ringbench(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 60s,
+                            const std::function<void(pid_t)>& while_running = {});
 
 }  // namespace rbtest
