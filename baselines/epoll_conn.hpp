@@ -57,6 +57,7 @@ struct Conn {
   uint64_t request_deadline = 0;  // header timeout of a partly received request; 0 = not armed
   TimerId timer;                  // the wheel entry; scheduled at timer_at <= deadline
   uint64_t timer_at = 0;
+  TimerId delay_timer;            // the DelayTimers entry while phase is waiting
 };
 
 }  // namespace ringbench::epoll

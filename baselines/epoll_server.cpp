@@ -31,6 +31,7 @@
 #include "net.hpp"
 #include "servers.hpp"
 #include "stop_signal.hpp"
+#include "delay_timers.hpp"
 #include "timer_wheel.hpp"
 
 namespace ringbench {
@@ -46,11 +47,13 @@ constexpr std::size_t kMaxIov = 64;
 constexpr uint32_t kAcceptBackoffMs = 50;  // accept failed for lack of memory or descriptors: retry after
 constexpr uint32_t kConnEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
 
-uint64_t now_ms() {
+uint64_t now_ns() {
   timespec ts;
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
 }
+
+uint64_t now_ms() { return now_ns() / 1'000'000; }
 
 // What went wrong on connections: closed without failing the loop, counted, printed at exit.
 struct Counters {
@@ -68,7 +71,7 @@ class EpollLoop {
  public:
   EpollLoop(const ServerConfig& cfg, const Handler& handler, int listen_fd, bool shared_listener)
       : cfg_(cfg), handler_(handler), listen_fd_(listen_fd), shared_listener_(shared_listener),
-        keepalive_ms_(effective_keepalive_ms(cfg)), now_(now_ms()), wheel_(now_, 4096),
+        keepalive_ms_(effective_keepalive_ms(cfg)), now_(now_ms()), wheel_(now_, 4096), delays_(now_ns(), 4096),
         read_buf_(new char[kReadChunkBytes]) {
     epfd_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
     if (!epfd_) throw_errno("epoll_create1");
@@ -94,6 +97,10 @@ class EpollLoop {
       if (stop_requested() && !draining_) start_drain();
       if (draining_ && (open_ == 0 || now_ >= drain_deadline_)) break;
       int timeout = wheel_.next_timeout(now_);
+      if (const std::optional<uint64_t> delay = delays_.next_deadline_ms()) {
+        const int to_delay = *delay <= now_ ? 0 : static_cast<int>(*delay - now_);
+        timeout = timeout < 0 ? to_delay : std::min(timeout, to_delay);
+      }
       if (draining_) {
         const int to_drain = static_cast<int>(drain_deadline_ - now_);
         timeout = timeout < 0 ? to_drain : std::min(timeout, to_drain);
@@ -285,8 +292,10 @@ class EpollLoop {
         keep_pending(c, input);
         c.reply = action->reply;
         c.phase = Phase::waiting;
-        // +1: now_ is the current millisecond floored, so this never answers before the full delay.
-        set_deadline(c, now_ + action->delay_ms + 1);
+        // No timeout runs while a request waits (as the blocking server); the delay counts from now.
+        wheel_.cancel(c.timer);
+        c.timer = TimerId{};
+        c.delay_timer = delays_.insert(now_ns(), action->delay_ms, token_for(c));
         return true;
       }
       if (!start_reply(c, action->reply)) return false;
@@ -447,6 +456,15 @@ class EpollLoop {
 
   void fire_timers() {
     uint64_t token = 0;
+    const uint64_t now_ns_at_wake = now_ns();
+    while (delays_.pop_expired(now_ns_at_wake, token)) {
+      Conn* c = lookup(token);
+      if (c == nullptr) continue;  // cannot happen (closing cancels)
+      c->delay_timer = TimerId{};
+      if (c->phase != Phase::waiting) continue;
+      c->phase = Phase::reading;  // the delay is over: answer
+      if (start_reply(*c, c->reply) && c->phase == Phase::reading) resume(*c);
+    }
     while (wheel_.pop_expired(now_, token)) {
       if (epoll::token_slot(token) == static_cast<uint32_t>(Special::accept_backoff)) {
         accept_paused_ = false;
@@ -467,10 +485,7 @@ class EpollLoop {
 
   void on_deadline(Conn& c) {
     switch (c.phase) {
-      case Phase::waiting:  // the delay is over: answer
-        c.phase = Phase::reading;
-        if (start_reply(c, c.reply) && c.phase == Phase::reading) resume(c);
-        return;
+      case Phase::waiting: return;  // no timeout runs while a request waits (DelayTimers ends it)
       case Phase::reading:
         if (c.parser.mid_request()) {  // stalled mid-request: tell it why, then linger
           ++counters_.header_timeouts;
@@ -512,6 +527,7 @@ class EpollLoop {
 
   void close_conn(Conn& c) {
     wheel_.cancel(c.timer);
+    delays_.cancel(c.delay_timer);
     --open_;
     if (c.counted) --serving_;
     release(c);
@@ -522,6 +538,7 @@ class EpollLoop {
     ::close(c.fd);
     c.fd = -1;
     c.timer = TimerId{};
+    c.delay_timer = TimerId{};
     c.counted = false;
     c.gen = c.gen + 1 == 0 ? 1 : c.gen + 1;
     c.pending.clear();
@@ -568,7 +585,8 @@ class EpollLoop {
   const bool shared_listener_;
   const uint32_t keepalive_ms_;
   uint64_t now_;
-  TimerWheel wheel_;
+  TimerWheel wheel_;    // timeouts and the accept back-off (1 ms slots)
+  DelayTimers delays_;  // the handler's delays (100 µs slots)
   std::unique_ptr<char[]> read_buf_;
   Fd epfd_;
   Fd wake_fd_;

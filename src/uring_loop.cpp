@@ -61,7 +61,8 @@ UringLoop::UringLoop(UringShared& shared, unsigned index, int listen_fd, int wak
       now_ns_(monotonic_ns()),
       now_ms_(now_ns_ / 1'000'000),
       ring_(u_.ring_entries, ring_params(shared.plan)),
-      wheel_(now_ms_) {
+      wheel_(now_ms_),
+      delays_(now_ns_) {
   // Registering the ring fd saves a descriptor lookup on every io_uring_enter. Optional: when it fails
   // (older kernel) liburing keeps using the plain ring fd, so the result only decides the fast path.
   if (io_uring_register_ring_fd(ring_.get()) < 0) ++counters_.ring_fd_unregistered;
@@ -154,7 +155,10 @@ void UringLoop::update_clock() {
 // One ring timeout stands for the whole wheel: armed (absolute time) for its nearest deadline, and moved
 // earlier with a timeout update when a nearer deadline appears. A tick that fires early pops nothing.
 void UringLoop::arm_tick() {
-  const std::optional<uint64_t> next = wheel_.next_deadline();
+  std::optional<uint64_t> next = wheel_.next_deadline();
+  if (const std::optional<uint64_t> delay = delays_.next_deadline_ms(); delay && (!next || *delay < *next)) {
+    next = delay;
+  }
   if (!next || (tick_armed_ && tick_at_ <= *next)) return;
   tick_ts_.tv_sec = static_cast<int64_t>(*next / 1000);
   tick_ts_.tv_nsec = static_cast<long long>((*next % 1000) * 1'000'000);
@@ -172,6 +176,13 @@ void UringLoop::arm_tick() {
 
 void UringLoop::expire_timers() {
   uint64_t token = 0;
+  while (delays_.pop_expired(now_ns_, token)) {
+    if (Conn* c = conn_for(decode_user_data(token))) {
+      c->delay_timer = {};
+      if (c->state == ConnState::delaying) start_send(*c);
+      settle(*c);
+    }
+  }
   while (wheel_.pop_expired(now_ms_, token)) {
     const UserData ud = decode_user_data(token);
     switch (ud.op) {
@@ -179,13 +190,6 @@ void UringLoop::expire_timers() {
       case Op::accept_retry:
         accept_paused_ = false;
         if (!accept_armed_ && !draining_) arm_accept();
-        break;
-      case Op::delay:
-        if (Conn* c = conn_for(ud)) {
-          c->delay_timer = {};
-          if (c->state == ConnState::delaying) start_send(*c);
-          settle(*c);
-        }
         break;
       case Op::deadline:
         if (Conn* c = conn_for(ud)) {
@@ -496,10 +500,9 @@ void UringLoop::arm_delay(Conn& c, uint32_t delay_ms) {
     c.ring_delay_armed = true;
     return;
   }
-  // Rounded up to the wheel's 1 ms slots from the current time, so a delay never ends early.
+  // From the current time, rounded up to the delay wheel's slots: a delay never ends early.
   update_clock();
-  const uint64_t due_ms = (now_ns_ + uint64_t{delay_ms} * 1'000'000 + 999'999) / 1'000'000;
-  c.delay_timer = wheel_.insert(due_ms, encode_user_data(Op::delay, c.slot, c.gen));
+  c.delay_timer = delays_.insert(now_ns_, delay_ms, encode_user_data(Op::delay, c.slot, c.gen));
 }
 
 void UringLoop::start_send(Conn& c) {
@@ -651,7 +654,7 @@ void UringLoop::close_conn(Conn& c) {
   c.state = ConnState::closing;
   wheel_.cancel(c.deadline_timer);
   c.deadline_timer = {};
-  wheel_.cancel(c.delay_timer);
+  delays_.cancel(c.delay_timer);
   c.delay_timer = {};
   if (c.ring_delay_armed) {
     io_uring_sqe* sqe = get_sqe();

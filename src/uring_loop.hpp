@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "delay_timers.hpp"
 #include "handler.hpp"
 #include "timer_wheel.hpp"
 #include "uring_conn.hpp"
@@ -112,7 +113,8 @@ class UringLoop {
   uint64_t now_ms_ = 0;
   Ring ring_;
   std::optional<BufRing> bufs_;  // declared after ring_: unregistered before the ring goes away
-  TimerWheel wheel_;
+  TimerWheel wheel_;              // timeouts, backoffs and the drain (1 ms slots)
+  DelayTimers delays_;            // the handler's delays with --timer wheel (100 µs slots)
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<uint32_t> free_slots_;
   std::vector<Completion> backlog_;
