@@ -112,7 +112,8 @@ class EpollLoop {
         std::fprintf(stderr, "ringbench serve epoll: epoll_wait: %s\n", std::strerror(errno));
         return 1;
       }
-      now_ = now_ms();
+      now_ns_ = now_ns();
+      now_ = now_ns_ / 1'000'000;
       for (int i = 0; i < n; ++i) dispatch(events[i].data.u64, events[i].events);
       fire_timers();
     }
@@ -456,8 +457,7 @@ class EpollLoop {
 
   void fire_timers() {
     uint64_t token = 0;
-    const uint64_t now_ns_at_wake = now_ns();
-    while (delays_.pop_expired(now_ns_at_wake, token)) {
+    while (delays_.pop_expired(now_ns_, token)) {
       Conn* c = lookup(token);
       if (c == nullptr) continue;  // cannot happen (closing cancels)
       c->delay_timer = TimerId{};
@@ -585,6 +585,7 @@ class EpollLoop {
   const bool shared_listener_;
   const uint32_t keepalive_ms_;
   uint64_t now_;
+  uint64_t now_ns_ = 0;  // the wake-up's clock reading; now_ is the same in ms
   TimerWheel wheel_;    // timeouts and the accept back-off (1 ms slots)
   DelayTimers delays_;  // the handler's delays (100 µs slots)
   std::unique_ptr<char[]> read_buf_;
