@@ -19,8 +19,7 @@ OUT=$(mktemp -d /tmp/baselines-scale.XXXXXX)
 ulimit -n 20000
 trap stop_server EXIT
 
-exec 9>/tmp/ringbench-bench.lock
-flock 9
+hold_bench_lock
 
 threads_of() { awk '/^Threads/ {print $2}' "/proc/$1/status"; }
 

@@ -14,8 +14,7 @@ SERVERS=${SERVERS:-"uring epoll nginx"}
 OUT=$(mktemp -d /tmp/uring-cpu.XXXXXX)
 trap stop_server EXIT
 
-exec 9>/tmp/ringbench-bench.lock
-flock 9
+hold_bench_lock
 
 run_one() {  # run_one SPEC REP PERF(0|1)
   local spec=$1 rep=$2 perf=$3 name

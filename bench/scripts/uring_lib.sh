@@ -61,6 +61,12 @@ start_server() {
   return 1
 }
 
+# One benchmark at a time on this machine, helpers' included: a script holds this lock while it measures.
+hold_bench_lock() {
+  exec 9>/tmp/ringbench-bench.lock
+  flock 9
+}
+
 stop_server() {
   [[ -n $SRV_PID ]] || return 0
   kill -TERM "$SRV_PID" 2>/dev/null || true

@@ -13,8 +13,7 @@ PORT=${PORT:-28700}
 OUT=$(mktemp -d /tmp/uring-perf.XXXXXX)
 trap stop_server EXIT
 
-exec 9>/tmp/ringbench-bench.lock
-flock 9
+hold_bench_lock
 
 for spec in $SERVERS; do
   name=$(spec_name "$spec")

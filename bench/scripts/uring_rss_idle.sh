@@ -13,8 +13,7 @@ OUT=$(mktemp -d /tmp/uring-rss.XXXXXX)
 ulimit -n 20000
 trap stop_server EXIT
 
-exec 9>/tmp/ringbench-bench.lock
-flock 9
+hold_bench_lock
 
 # Holds N idle connections open until stdin closes; prints "ready" once every reply has arrived.
 cat > "$OUT/hold.py" <<'PY'

@@ -15,8 +15,7 @@ OUT=$(mktemp -d /tmp/uring-wrk10k.XXXXXX)
 ulimit -n 20000
 trap stop_server EXIT
 
-exec 9>/tmp/ringbench-bench.lock
-flock 9
+hold_bench_lock
 
 for rep in $(seq 1 "$REPS"); do
   for spec in $SERVERS; do
