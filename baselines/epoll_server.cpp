@@ -26,12 +26,12 @@
 #include <thread>
 #include <vector>
 
+#include "delay_timers.hpp"
 #include "epoll_conn.hpp"
 #include "handler.hpp"
 #include "net.hpp"
 #include "servers.hpp"
 #include "stop_signal.hpp"
-#include "delay_timers.hpp"
 #include "timer_wheel.hpp"
 
 namespace ringbench {
