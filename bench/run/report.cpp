@@ -56,6 +56,10 @@ Row make_row(const CellResult& cell, bool best, uint32_t repeat) {
   for (const auto& run : cell.runs) failed += run.ok ? 0 : 1;
   if (failed) r.note = fmt::format("{} of {} runs failed: {}", failed, cell.runs.size(), cell.runs.front().ok ? "" : cell.runs.front().failure);
   if (m.client.client_bound) r.note += (r.note.empty() ? "" : "; ") + std::string("client-bound");
+  if (m.latency_s.count("arrival_p99")) {
+    r.note += (r.note.empty() ? "" : "; ") + fmt::format("p99 at arrival {}, client lag p99 {}",
+                                                          seconds(lat(m, "arrival_p99")), seconds(lat(m, "client_lag_p99")));
+  }
   return r;
 }
 

@@ -90,6 +90,7 @@ json to_json(const CellResult& c) {
       {"client_threads", s.client_threads},
       {"rate", s.rate},
       {"ramp_s", s.ramp_s},
+      {"client_lag", s.client_lag},
   };
   if (s.external()) j["external_cmd"] = s.external_cmd;
   return j;

@@ -167,6 +167,7 @@ load::LoadOptions load_options(const CellSpec& cell, uint16_t port) {
   lo.warmup_s = cell.warmup_s;
   lo.rate = cell.rate;
   lo.ramp_s = cell.ramp_s;
+  lo.client_lag = cell.client_lag;
   return lo;
 }
 
@@ -178,8 +179,9 @@ load::LoadResult run_client(const load::LoadOptions& lo, const RunnerOptions& op
     ScopedAffinity pin(cpu);
     return load::run_load(lo);
   }
-  if (lo.rate > 0 || lo.ramp_s > 0) {
-    throw std::invalid_argument("cells with rate or ramp_s need the built-in client (wrk and hey have neither)");
+  if (lo.rate > 0 || lo.ramp_s > 0 || lo.client_lag) {
+    throw std::invalid_argument(
+        "cells with rate, ramp_s or client_lag need the built-in client (wrk and hey have none of them)");
   }
   auto external = [&](load::LoadOptions o) {
     o.warmup_s = 0;
@@ -204,6 +206,10 @@ Figures figures_from(const load::LoadResult& r, const CellSpec& cell) {
     f.latency_s[p] = it == r.percentiles_s.end() ? 0.0 : it->second;
   }
   f.latency_s["max"] = r.slowest_s;
+  if (r.arrival_latency && r.client_lag) {
+    f.latency_s["arrival_p99"] = r.arrival_latency->percentiles_s.at("p99");
+    f.latency_s["client_lag_p99"] = r.client_lag->percentiles_s.at("p99");
+  }
   f.completed = static_cast<double>(r.completed);
   for (const char* e : {"connect", "timeout", "read", "parse", "status"}) f.errors[e] = 0;
   for (const auto& [cls, n] : r.errors) {

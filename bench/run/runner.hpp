@@ -44,6 +44,9 @@ struct CellSpec {
   // builds, so CPU per request then tracks the cost of a request (the gate's default cell uses it).
   double rate = 0;
   double ramp_s = 0;         // stagger the connections' first requests over this long (--ramp)
+  // Built-in client only (--client-lag): also measure p99 latency at arrival in the client's socket and
+  // the p99 time responses waited there, as latency_s "arrival_p99" and "client_lag_p99".
+  bool client_lag = false;
   std::string path = "/";
   uint32_t client_threads = 1;
   std::optional<Reference> reference;

@@ -28,7 +28,7 @@ using nlohmann::json;
 
 const std::set<std::string> kCellKeys = {"variant",  "label",      "delay_ms",       "concurrency", "requests",
                                          "duration_s", "warmup_s", "path",           "client_threads", "rate", "ramp_s",
-                                         "reference"};
+                                         "client_lag", "reference"};
 
 std::string scenario_dir() {
   const char* env = std::getenv("RINGBENCH_SCENARIO_DIR");
@@ -68,6 +68,10 @@ void apply_fields(CellSpec& c, const json& j, const std::string& where) {
   if (j.contains("warmup_s")) c.warmup_s = get_number<double>(j, "warmup_s", where, 0, 600);
   if (j.contains("rate")) c.rate = get_number<double>(j, "rate", where, 0, 10'000'000);
   if (j.contains("ramp_s")) c.ramp_s = get_number<double>(j, "ramp_s", where, 0, 600);
+  if (j.contains("client_lag")) {
+    if (!j.at("client_lag").is_boolean()) bad(where, "client_lag must be true or false");
+    c.client_lag = j.at("client_lag").get<bool>();
+  }
   if (j.contains("path")) c.path = j.at("path").get<std::string>();
   if (j.contains("client_threads")) c.client_threads = get_number<uint32_t>(j, "client_threads", where, 1, 64);
   if (j.contains("reference")) {

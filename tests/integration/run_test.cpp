@@ -217,6 +217,25 @@ TEST_CASE("run: an open-loop cell offers its rate to a slow server, and wrk cann
   }
 }
 
+TEST_CASE("run: a client_lag cell reports p99 at arrival and the client's lag in its figures and row", "[run]") {
+  TempDir dir;
+  const fs::path file = dir.path / "lag.json";
+  std::ofstream(file) << R"({"name": "lag", "defaults": {"delay_ms": 20, "duration_s": 1, "warmup_s": 0.2},
+    "cells": [{"variant": "epoll", "concurrency": 10, "client_lag": true}]})";
+  const auto r = run_ringbench({"run", "--scenario", file.string(), "--out", dir.path.string()}, 60s);
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  const json cell = read_json(dir.path / "results.json")["scenarios"][0]["cells"][0];
+  CHECK(cell["client_lag"] == true);
+  const json& lat = cell["median"]["latency_s"];
+  const double arrival = lat["arrival_p99"].get<double>();
+  CHECK(arrival >= 0.019);  // the handler waits 20 ms
+  CHECK(arrival <= lat["p99"].get<double>() + 1e-3);
+  CHECK(lat["client_lag_p99"].get<double>() >= 0);
+  CHECK(lat["client_lag_p99"].get<double>() < 0.02);  // 10 connections cannot queue 20 ms in the client
+  CHECK(r.out.find("p99 at arrival") != std::string::npos);
+}
+
 TEST_CASE("run: wrk as a cross-check client", "[run]") {
   if (std::system("command -v wrk > /dev/null 2>&1") != 0) {
     WARN("wrk is not installed: skipped");

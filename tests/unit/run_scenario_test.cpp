@@ -48,6 +48,12 @@ TEST_CASE("run: an open-loop cell's bound is its offered rate, capped by c / del
   CHECK(s.cells[0].id() == "t/uring/c=50/z=2s/rate=20000");
   CHECK(*s.cells[0].bound_rps() == Approx(20000));
   CHECK(*s.cells[1].bound_rps() == Approx(200));  // 50 connections can carry only 200 req/s of 250 ms each
+  CHECK_FALSE(s.cells[0].client_lag);
+  CHECK(parse_scenario(json::parse(R"({"name": "t", "cells": [{"variant": "uring", "requests": 10,
+                                       "client_lag": true}]})")).cells[0].client_lag);
+  CHECK_THROWS_WITH(parse_scenario(json::parse(R"({"name": "t", "cells": [{"variant": "uring", "requests": 10,
+                                                   "client_lag": 1}]})")),
+                    Catch::Contains("client_lag must be true or false"));
   CHECK_THROWS_WITH(parse_scenario(json::parse(R"({"name": "t", "cells": [{"variant": "uring", "requests": 5,
                                                    "rate": -3}]})")),
                     Catch::Contains("out of range"));
