@@ -8,34 +8,30 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${OLD:?OLD=path of the old ringbench}"
 NEW=${NEW:-build/ringbench}
+BIN=$NEW
+source bench/scripts/uring_lib.sh
 C=${C:-10000}
 REPS=${REPS:-3}
 BACKENDS=${BACKENDS:-"uring epoll"}
 PORT=${PORT:-28480}
 OUT=$(mktemp -d /tmp/ab-250ms.XXXXXX)
-# Private copies: a rebuild during the run cannot swap a binary under it.
+# Private copies: a rebuild during the run cannot swap a binary under it. The client is always NEW's.
 cp "$OLD" "$OUT/old"
 cp "$NEW" "$OUT/new"
 ulimit -n 20000
-SRV=""
-stop() { [[ -z $SRV ]] || { kill -TERM "$SRV" 2>/dev/null || true; wait "$SRV" 2>/dev/null || true; SRV=""; }; }
-trap stop EXIT
-
-exec 9>/tmp/ringbench-bench.lock
-flock 9
+trap stop_server EXIT
+hold_bench_lock
 
 for rep in $(seq 1 "$REPS"); do
   for backend in $BACKENDS; do
     for v in old new; do
-      taskset -c 0 "$OUT/$v" serve "$backend" --port "$PORT" --delay-ms 250 > "$OUT/server.log" 2>&1 &
-      SRV=$!
-      for _ in $(seq 1 100); do grep -q "^listening" "$OUT/server.log" && break; sleep 0.05; done
-      t0=$(awk '{print $14 + $15}' "/proc/$SRV/stat")
+      BIN="$OUT/$v"
+      start_server "$backend" "$PORT" --delay-ms 250
+      t0=$(cpu_ticks "$SRV_PID")
       taskset -c 1 "$OUT/new" load "http://127.0.0.1:$PORT/" -c "$C" -z 11s --warmup 3s --ramp 250ms --client-lag \
         --json "$OUT/$backend.$v.$rep.json" > /dev/null
-      t1=$(awk '{print $14 + $15}' "/proc/$SRV/stat")
-      echo $((t1 - t0)) > "$OUT/$backend.$v.$rep.ticks"
-      stop
+      echo $(($(cpu_ticks "$SRV_PID") - t0)) > "$OUT/$backend.$v.$rep.ticks"
+      stop_server
     done
   done
 done
