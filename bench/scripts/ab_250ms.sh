@@ -26,12 +26,7 @@ for rep in $(seq 1 "$REPS"); do
   for backend in $BACKENDS; do
     for v in old new; do
       BIN="$OUT/$v"
-      start_server "$backend" "$PORT" --delay-ms 250
-      t0=$(cpu_ticks "$SRV_PID")
-      taskset -c 1 "$OUT/new" load "http://127.0.0.1:$PORT/" -c "$C" -z 11s --warmup 3s --ramp 250ms --client-lag \
-        --json "$OUT/$backend.$v.$rep.json" > /dev/null
-      echo $(($(cpu_ticks "$SRV_PID") - t0)) > "$OUT/$backend.$v.$rep.ticks"
-      stop_server
+      measure_250ms "$OUT/new" "$OUT/$backend.$v.$rep" "$C" "$backend"
     done
   done
 done

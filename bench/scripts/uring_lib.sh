@@ -79,6 +79,21 @@ stop_server() {
   SRV_PID=""
 }
 
+# measure_250ms CLIENT OUT_BASE C NAME [serve args...]: serves NAME with a 250 ms delay, drives it from CLIENT
+# (`ringbench load --client-lag`, staggered over 250 ms, 3 s warm-up then an 8 s window, c connections), and
+# leaves the load's JSON in OUT_BASE.json and the server's CPU ticks over the run in OUT_BASE.ticks.
+measure_250ms() {
+  local client=$1 base=$2 conns=$3 name=$4
+  shift 4
+  start_server "$name" "$PORT" --delay-ms 250 "$@"
+  local t0
+  t0=$(cpu_ticks "$SRV_PID")
+  taskset -c 1 "$client" load "http://127.0.0.1:$PORT/" -c "$conns" -z 11s --warmup 3s --ramp 250ms --client-lag \
+    --json "$base.json" > /dev/null
+  echo $(($(cpu_ticks "$SRV_PID") - t0)) > "$base.ticks"
+  stop_server
+}
+
 # utime+stime of a process (all its threads) in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }

@@ -19,12 +19,7 @@ hold_bench_lock
 
 for rep in $(seq 1 "$REPS"); do
   for spec in $SERVERS; do
-    start_server "$(spec_name "$spec")" "$PORT" --delay-ms 250 $(spec_args "$spec")
-    t0=$(cpu_ticks "$SRV_PID")
-    taskset -c 1 "$BIN" load "http://127.0.0.1:$PORT/" -c "$C" -z 11s --warmup 3s --ramp 250ms --client-lag \
-      --json "$OUT/$spec.$rep.json" > /dev/null
-    echo $(($(cpu_ticks "$SRV_PID") - t0)) > "$OUT/$spec.$rep.ticks"
-    stop_server
+    measure_250ms "$BIN" "$OUT/$spec.$rep" "$C" "$(spec_name "$spec")" $(spec_args "$spec")
   done
 done
 
