@@ -60,7 +60,7 @@ struct Conn {
   uint64_t deadline_at = 0;       // ms; the current deadline of kind `deadline_kind`
   uint64_t deadline_armed_at = 0; // ms; when `deadline_timer` fires (never later than deadline_at)
   TimerId deadline_timer;         // wheel entry for the deadline (lazily moved, see set_deadline)
-  TimerId delay_timer;            // wheel entry for the delay (--timer wheel)
+  TimerId delay_timer;            // DelayTimers entry (delays_, not wheel_) for the delay (--timer wheel)
   __kernel_timespec delay_ts{};   // IORING_OP_TIMEOUT's timespec (--timer ring): read by the kernel
   int fd = -1;                    // socket, or registered-file index with --fixed-files
   const uint32_t slot;
