@@ -52,7 +52,7 @@ cxxopts::Options make_options() {
     ("expect-body", "responses with another body are errors", cxxopts::value<std::string>())
     ("max-errors", "exit 1 (and stop) when errors exceed this", cxxopts::value<std::string>())
     ("engine", "each client thread's loop: epoll or uring (io_uring)", cxxopts::value<std::string>()->default_value("epoll"))
-    ("client-lag", "also report how long responses waited in the socket before the client read them (kernel receive times; epoll engine)")
+    ("client-lag", "also report how long responses waited in the socket before the client read them (kernel receive times)")
     ("json", "write all figures and the histogram to FILE", cxxopts::value<std::string>())
     ("h,help", "show this help");
   // clang-format on

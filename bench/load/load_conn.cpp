@@ -41,6 +41,19 @@ int64_t realtime_offset_ns() {
   return int64_t{rt.tv_sec} * 1'000'000'000 + rt.tv_nsec - mono;
 }
 
+int64_t rx_timestamp_ns(const msghdr& msg, int64_t realtime_offset) {
+  for (const cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr && cm->cmsg_len != 0;
+       cm = CMSG_NXTHDR(const_cast<msghdr*>(&msg), const_cast<cmsghdr*>(cm))) {
+    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS &&
+        cm->cmsg_len >= CMSG_LEN(sizeof(timespec))) {
+      timespec ts{};
+      std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+      return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec - realtime_offset;
+    }
+  }
+  return 0;
+}
+
 ConnCore::ConnCore(RunShared& shared, const WorkerPlan& plan, WorkerProgress& progress, WorkerResult& out)
     : sh_(shared), conns_(plan.connections), opt_(*shared.opt), plan_(plan), progress_(progress), out_(out),
       pipeline_(opt_.keepalive ? std::max<uint32_t>(1, opt_.pipeline) : 1),

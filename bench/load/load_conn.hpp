@@ -7,6 +7,7 @@
 // its I/O completes.
 #pragma once
 #include <llhttp.h>
+#include <sys/socket.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +48,10 @@ struct Conn {
 int64_t now_ns();  // CLOCK_MONOTONIC
 // CLOCK_REALTIME minus CLOCK_MONOTONIC: converts a kernel receive timestamp (realtime) to now_ns()'s clock.
 int64_t realtime_offset_ns();
+// The SCM_TIMESTAMPNS receive time in `msg`'s control data, on now_ns()'s clock; 0 when it carries none.
+// Stops at a zeroed header, so a control buffer cleared before the read needs no msg_controllen update
+// (io_uring's recvmsg leaves the caller's msg_controllen as it was).
+int64_t rx_timestamp_ns(const msghdr& msg, int64_t realtime_offset);
 
 class ConnCore {
  public:

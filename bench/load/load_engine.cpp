@@ -75,8 +75,6 @@ void validate(LoadOptions& opt) {
           "--expect-status must be 100..599");
   require(opt.engine == "epoll" || opt.engine == "uring",
           fmt::format("--engine must be epoll or uring, not '{}'", opt.engine));
-  require(!opt.client_lag || opt.engine == "epoll",
-          "--client-lag needs --engine epoll (io_uring's multishot recv carries no receive times)");
   require(is_token(opt.method), fmt::format("-m '{}' is not an HTTP method token", opt.method));
   for (const auto& h : opt.headers) {
     const auto colon = h.find(':');

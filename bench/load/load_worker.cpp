@@ -125,15 +125,7 @@ ssize_t EpollWorker::recv_timed(Conn& c) {
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
   const ssize_t n = ::recvmsg(c.fd, &msg, 0);
-  rx_ns_ = 0;
-  if (n <= 0) return n;
-  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
-    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
-      timespec ts{};
-      std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
-      rx_ns_ = int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec - realtime_offset_;
-    }
-  }
+  rx_ns_ = n > 0 ? rx_timestamp_ns(msg, realtime_offset_) : 0;
   return n;
 }
 

@@ -5,7 +5,8 @@
 //
 // Per connection at most one connect, or one send and one recv, are in flight. recv picks a provided buffer
 // (one buffer ring per thread) when bytes arrive, so an idle connection holds no buffer. A closed slot takes
-// its next socket only after the last completion of the previous one has arrived.
+// its next socket only after the last completion of the previous one has arrived. With --client-lag the recv
+// is a recvmsg that also brings the bytes' kernel receive time, into a small control buffer of the slot's.
 #include <liburing.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -87,13 +89,23 @@ struct SlotIo {
   bool open_deferred = false;  // ConnCore asked for a new socket while the old one was draining
 };
 
+// A slot's recvmsg arguments (--client-lag): the kernel writes the SCM_TIMESTAMPNS message into `control`
+// when the recv completes, so they live as long as the slot, not the submission.
+struct TimedRecv {
+  msghdr msg{};
+  iovec iov{};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))]{};
+};
+
 class UringWorker final : public ConnCore {
  public:
   UringWorker(RunShared& shared, const WorkerPlan& plan, WorkerProgress& progress, WorkerResult& out)
       : ConnCore(shared, plan, progress, out),
         ring_(sq_entries(plan.connections), ring_params(sq_entries(plan.connections))),
         bufs_(ring_.get(), kBufGroup, kBufCount, kBufBytes),
-        io_(plan.connections) {}
+        io_(plan.connections),
+        client_lag_(shared.opt->client_lag),
+        timed_(client_lag_ ? plan.connections : 0) {}
 
   // Closing the ring (after this body) cancels what is still in flight.
   ~UringWorker() override {
@@ -119,6 +131,9 @@ class UringWorker final : public ConnCore {
   Ring ring_;
   BufRing bufs_;  // declared after ring_: unregistered before the ring closes
   std::vector<SlotIo> io_;
+  const bool client_lag_;
+  std::vector<TimedRecv> timed_;  // per slot, with --client-lag only
+  int64_t realtime_offset_ = 0;   // --client-lag: refreshed every turn (the realtime clock may be stepped)
   std::string fatal_;
 };
 
@@ -187,7 +202,19 @@ void UringWorker::arm_recv(Conn& c) {
     return;
   }
   // No memory of ours: the kernel takes a buffer of kBufGroup when bytes arrive and names it in the CQE.
-  io_uring_prep_recv(sqe, c.fd, nullptr, bufs_.size(), 0);
+  if (client_lag_) {
+    TimedRecv& t = timed_[c.index];
+    std::memset(t.control, 0, sizeof t.control);  // rx_timestamp_ns() stops at a zeroed header
+    t.iov = {nullptr, bufs_.size()};
+    t.msg = {};
+    t.msg.msg_iov = &t.iov;
+    t.msg.msg_iovlen = 1;
+    t.msg.msg_control = t.control;
+    t.msg.msg_controllen = sizeof t.control;
+    io_uring_prep_recvmsg(sqe, c.fd, &t.msg, 0);
+  } else {
+    io_uring_prep_recv(sqe, c.fd, nullptr, bufs_.size(), 0);
+  }
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = kBufGroup;
   track(sqe, c, UOp::recv);
@@ -222,6 +249,7 @@ void UringWorker::on_recv(Conn& c, const io_uring_cqe& cqe) {
   const auto bid = static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
   if (res > 0 && has_buf) {
     now_ = now_ns();
+    if (client_lag_) rx_ns_ = rx_timestamp_ns(timed_[c.index].msg, realtime_offset_);
     const bool still_open = on_data(c, bufs_.buffer(bid), static_cast<std::size_t>(res));
     bufs_.recycle(bid);  // llhttp keeps no pointer into the bytes
     if (!still_open) return;
@@ -283,6 +311,7 @@ std::string UringWorker::run() {
       break;
     }
     now_ = now_ns();
+    if (client_lag_) realtime_offset_ = realtime_offset_ns();
     unsigned head = 0;
     unsigned seen = 0;
     io_uring_for_each_cqe(ring, head, cqe) {

@@ -360,13 +360,6 @@ TEST_CASE("load: a server that dies mid-run gives connect errors and the run sti
 TEST_CASE("load: --client-lag tells the time a response waited in the client's socket from the server's time", "[load]") {
   SKIP_IF_ENGINE_UNAVAILABLE();
   ServerProcess srv({"--keepalive-ms", "5000", "--workers", "4", "--delay-ms", "1000"});
-  if (engine_under_test() == "uring") {
-    const CommandResult r = run_ringbench(load_args({url(srv), "-n", "1", "-c", "1", "--client-lag"}));
-    CHECK(r.exit_code == 2);
-    CHECK(r.err.find("--client-lag needs --engine epoll") != std::string::npos);
-    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-    return;
-  }
   SECTION("a client that keeps up: every response has a small lag, and arrival comes before reading") {
     const json j = load_json({url(srv, "/delay/50"), "-n", "40", "-c", "4", "--client-lag"});
     REQUIRE(j["ok"].get<uint64_t>() == 40);
