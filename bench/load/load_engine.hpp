@@ -37,7 +37,7 @@ struct LoadOptions {
   bool progress = false;             // live progress on stderr
   std::string engine = "epoll";      // --engine: each thread's loop, "epoll" or "uring" (io_uring)
   // --client-lag: read each response with its kernel receive time (SO_TIMESTAMPNS) and report how long it
-  // waited in the socket before the client read it. epoll engine only.
+  // waited in the socket before the client read it.
   bool client_lag = false;
   // Called once on run_load's own thread when the warm-up ends and the measured window starts (within
   // ~20 ms), e.g. to sample the server's CPU time at the window's edge. May be empty.
