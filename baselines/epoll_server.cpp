@@ -33,6 +33,7 @@
 #include "servers.hpp"
 #include "stop_signal.hpp"
 #include "timer_wheel.hpp"
+#include "wait_lateness.hpp"
 
 namespace ringbench {
 namespace {
@@ -107,6 +108,7 @@ class EpollLoop {
       }
       // SIGTERM is blocked except inside epoll_pwait, so a stop cannot slip in between the check above
       // and the wait: it interrupts the wait instead.
+      const uint64_t wait_began = now_ns();
       const int n = ::epoll_pwait(epfd_.get(), events.data(), kMaxEvents, timeout, &wait_mask);
       if (n < 0 && errno != EINTR) {
         std::fprintf(stderr, "ringbench serve epoll: epoll_wait: %s\n", std::strerror(errno));
@@ -114,6 +116,7 @@ class EpollLoop {
       }
       now_ns_ = now_ns();
       now_ = now_ns_ / 1'000'000;
+      if (timeout >= 0) late_wakeups_.record(wait_began, wait_began + uint64_t(timeout) * 1'000'000, now_ns_);
       for (int i = 0; i < n; ++i) dispatch(events[i].data.u64, events[i].events);
       fire_timers();
     }
@@ -572,11 +575,14 @@ class EpollLoop {
     const Counters& k = counters_;
     std::fprintf(stderr,
                  "ringbench serve epoll: loop done: %llu accepted, %llu refused (503), %llu accept backoffs, "
-                 "%llu resets, %llu header timeouts, %llu send timeouts, %llu I/O errors\n",
+                 "%llu resets, %llu header timeouts, %llu send timeouts, %llu I/O errors, "
+                 "late_wakeups %llu (%.1f ms in all, worst %.1f ms)\n",
                  static_cast<unsigned long long>(k.accepted), static_cast<unsigned long long>(k.refused_503),
                  static_cast<unsigned long long>(k.accept_backoffs), static_cast<unsigned long long>(k.resets),
                  static_cast<unsigned long long>(k.header_timeouts),
-                 static_cast<unsigned long long>(k.send_timeouts), static_cast<unsigned long long>(k.io_errors));
+                 static_cast<unsigned long long>(k.send_timeouts), static_cast<unsigned long long>(k.io_errors),
+                 static_cast<unsigned long long>(late_wakeups_.count()), late_wakeups_.total_ms(),
+                 late_wakeups_.worst_ms());
   }
 
   const ServerConfig& cfg_;
@@ -588,6 +594,7 @@ class EpollLoop {
   uint64_t now_ns_ = 0;  // the wake-up's clock reading; now_ is the same in ms
   TimerWheel wheel_;    // timeouts and the accept back-off (1 ms slots)
   DelayTimers delays_;  // the handler's delays (100 µs slots)
+  WaitLateness late_wakeups_;  // epoll_waits that ended more than a tolerance past their timeout
   std::unique_ptr<char[]> read_buf_;
   Fd epfd_;
   Fd wake_fd_;

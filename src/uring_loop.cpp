@@ -84,12 +84,15 @@ int UringLoop::run() {
   arm_wake();
   while (fatal_ == 0 && !give_up_ && !(draining_ && live_ == 0)) {
     arm_tick();
+    const uint64_t wait_began = monotonic_ns();
+    const bool tick_due = tick_armed_;
     const int rc = io_uring_submit_and_wait(ring_.get(), 1);
     if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN && rc != -ETIME) {
       fatal_ = rc;
       break;
     }
     update_clock();
+    if (tick_due) late_wakeups_.record(wait_began, tick_at_ * 1'000'000, now_ns_);
     harvest();
     // Handlers may reap more completions (get_sqe on a full ring), which land at the end of backlog_.
     for (std::size_t i = 0; i < backlog_.size(); ++i) {
@@ -107,10 +110,12 @@ int UringLoop::run() {
   std::fprintf(stderr,
                "ringbench serve uring: loop %u: accepted %lu, refused_503 %lu, accept_out_of_fds %lu, "
                "accept_errors %lu, recv_enobufs %lu, recv_errors %lu, send_errors %lu, header_timeouts %lu, "
-               "send_timeouts %lu, recv_paused %lu, ring_fd_unregistered %lu, close_errors %lu\n",
+               "send_timeouts %lu, recv_paused %lu, ring_fd_unregistered %lu, close_errors %lu, "
+               "late_wakeups %lu (%.1f ms in all, worst %.1f ms)\n",
                index_, k.accepted, k.refused_503, k.accept_out_of_fds, k.accept_errors, k.recv_enobufs,
                k.recv_errors, k.send_errors, k.header_timeouts, k.send_timeouts, k.recv_paused,
-               k.ring_fd_unregistered, k.close_errors);
+               k.ring_fd_unregistered, k.close_errors, late_wakeups_.count(), late_wakeups_.total_ms(),
+               late_wakeups_.worst_ms());
   return fatal_ == 0 ? 0 : 1;
 }
 

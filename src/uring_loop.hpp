@@ -10,6 +10,7 @@
 
 #include "config.hpp"
 #include "delay_timers.hpp"
+#include "wait_lateness.hpp"
 #include "handler.hpp"
 #include "timer_wheel.hpp"
 #include "uring_conn.hpp"
@@ -115,6 +116,7 @@ class UringLoop {
   std::optional<BufRing> bufs_;  // declared after ring_: unregistered before the ring goes away
   TimerWheel wheel_;              // timeouts, backoffs and the drain (1 ms slots)
   DelayTimers delays_;            // the handler's delays with --timer wheel (100 µs slots)
+  WaitLateness late_wakeups_;     // waits that ended more than a tolerance past the armed tick
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<uint32_t> free_slots_;
   std::vector<Completion> backlog_;
