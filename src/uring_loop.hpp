@@ -116,7 +116,7 @@ class UringLoop {
   std::optional<BufRing> bufs_;  // declared after ring_: unregistered before the ring goes away
   TimerWheel wheel_;              // timeouts, backoffs and the drain (1 ms slots)
   DelayTimers delays_;            // the handler's delays with --timer wheel (100 µs slots)
-  WaitLateness late_wakeups_;     // waits that ended more than a tolerance past the armed tick
+  WaitLateness late_wakeups_;     // pure waits that ended more than a tolerance past the armed tick
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<uint32_t> free_slots_;
   std::vector<Completion> backlog_;

@@ -19,6 +19,7 @@ class WaitLateness {
   // still working is the loop's own doing, not a late wake-up. Long sleeps get the slack epoll_wait allows
   // itself (0.1 % of the timeout) on top of the tolerance.
   void record(uint64_t began_ns, uint64_t due_ns, uint64_t woke_ns) {
+    ++waits_;
     const uint64_t due = std::max(due_ns, began_ns);
     const uint64_t tolerance = kToleranceNs + (due - began_ns) / 1000;
     if (woke_ns <= due + tolerance) return;
@@ -28,11 +29,13 @@ class WaitLateness {
     worst_ns_ = std::max(worst_ns_, late);
   }
 
+  uint64_t waits() const { return waits_; }  // waits recorded, late or not
   uint64_t count() const { return count_; }
   double total_ms() const { return static_cast<double>(total_ns_) / 1e6; }
   double worst_ms() const { return static_cast<double>(worst_ns_) / 1e6; }
 
  private:
+  uint64_t waits_ = 0;
   uint64_t count_ = 0;
   uint64_t total_ns_ = 0;
   uint64_t worst_ns_ = 0;

@@ -81,7 +81,8 @@ stop_server() {
 
 # measure_250ms CLIENT OUT_BASE C NAME [serve args...]: serves NAME with a 250 ms delay, drives it from CLIENT
 # (`ringbench load --client-lag`, staggered over 250 ms, 3 s warm-up then an 8 s window, c connections), and
-# leaves the load's JSON in OUT_BASE.json and the server's CPU ticks over the run in OUT_BASE.ticks.
+# leaves the load's JSON in OUT_BASE.json, the server's CPU ticks over the run in OUT_BASE.ticks and its
+# late wake-ups (from its exit line) in OUT_BASE.late.
 measure_250ms() {
   local client=$1 base=$2 conns=$3 name=$4
   shift 4
@@ -92,6 +93,17 @@ measure_250ms() {
     --json "$base.json" > /dev/null
   echo $(($(cpu_ticks "$SRV_PID") - t0)) > "$base.ticks"
   stop_server
+  late_wakeups "/tmp/ringbench-bench-$name-$PORT.log" > "$base.late"
+}
+
+# late_wakeups LOG: "COUNT TOTAL_MS WORST_MS WAITS" summed over the loops' exit lines of a ringbench server's
+# log (timed waits that ended over 1 ms past their deadline, of WAITS timed waits); "- - - -" for a server
+# that prints none (nginx).
+late_wakeups() {
+  awk 'match($0, /late_wakeups [0-9]+ \([0-9.]+ ms in all, worst [0-9.]+ ms, of [0-9]+ timed waits\)/) {
+         split(substr($0, RSTART, RLENGTH), f, /[ (,]+/)
+         n += f[2]; t += f[3]; if (f[8] + 0 > w) w = f[8] + 0; waits += f[11]; seen = 1 }
+       END { if (seen) printf "%d %.1f %.1f %d\n", n, t, w, waits; else print "- - - -" }' "$1"
 }
 
 # utime+stime of a process (all its threads) in clock ticks.
