@@ -144,6 +144,7 @@ int ConnCore::response_done(Conn& c, int status, bool keep_alive) {
   if (!keep_alive) c.close_after = true;
   if (measuring(now_)) {
     ++out_.completed;
+    out_.per_ms.record(now_ - sh_.measure_start_ns);
     out_.latency.record(static_cast<uint64_t>(std::max<int64_t>(0, now_ - start)));
     if (rx_ns_ > 0) {
       out_.client_lag.record(static_cast<uint64_t>(std::max<int64_t>(0, now_ - rx_ns_)));

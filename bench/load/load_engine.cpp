@@ -261,6 +261,7 @@ LoadResult run_load(const LoadOptions& in) {
 
   LoadResult res;
   LatencyHistogram hist, lag, arrival;
+  CompletionsPerMs per_ms;
   int64_t finished = sh.measure_start_ns;
   std::array<uint64_t, 600> status{};
   std::array<uint64_t, kErrorClassNames.size()> errors{};
@@ -269,6 +270,7 @@ LoadResult run_load(const LoadOptions& in) {
     hist.merge(w.latency);
     lag.merge(w.client_lag);
     arrival.merge(w.arrival_latency);
+    per_ms.merge(w.per_ms);
     res.completed += w.completed;
     res.ok += w.ok;
     res.sent += w.sent;
@@ -291,6 +293,7 @@ LoadResult run_load(const LoadOptions& in) {
   res.elapsed_s = static_cast<double>(std::max<int64_t>(0, finished - sh.measure_start_ns)) / 1e9;
   res.requests_per_s = res.elapsed_s > 0 ? static_cast<double>(res.completed) / res.elapsed_s : 0;
   res.send_rate_per_s = res.elapsed_s > 0 ? static_cast<double>(res.sent) / res.elapsed_s : 0;
+  res.completions_per_ms = describe_spread(per_ms, static_cast<uint64_t>(res.elapsed_s * 1000));
   TimeDistribution latency = describe(hist);
   res.fastest_s = latency.fastest_s;
   res.slowest_s = latency.slowest_s;
@@ -318,6 +321,13 @@ LoadResult run_load(const LoadOptions& in) {
         "responses waited up to {:.1f} ms (p99) in the client's sockets before it read them: the latency above "
         "includes the client's own queueing; the latency at arrival does not",
         res.client_lag->percentiles_s.at("p99") * 1e3));
+  }
+  if (const CompletionSpread& s = res.completions_per_ms;
+      s.mean >= kSpreadMinMean && s.empty_share >= kBunchedEmptyShare) {
+    res.warnings.push_back(fmt::format(
+        "completions came in bursts: {:.0f} % of the window's milliseconds had none at {:.1f} per ms on average "
+        "(busiest {}): the load has bunched, and the latency tail includes the queueing behind each burst",
+        s.empty_share * 100, s.mean, s.max));
   }
   if (opt.ramp_s > 0 && opt.warmup_s < opt.ramp_s) {
     res.warnings.push_back("--warmup is shorter than --ramp: the measured window includes connections still starting");

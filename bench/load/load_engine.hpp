@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "load/completion_spread.hpp"
+
 namespace ringbench::load {
 
 struct LoadOptions {
@@ -78,6 +80,8 @@ struct LoadResult {
   // socket before the client read it, and the latency up to its arrival in the socket (the latency above
   // minus that wait, i.e. without the client's own queueing).
   std::optional<TimeDistribution> client_lag, arrival_latency;
+  // How the window's completions spread over its milliseconds (see completion_spread.hpp).
+  CompletionSpread completions_per_ms;
   uint64_t total_errors() const;
   nlohmann::json to_json() const;
 };

@@ -42,6 +42,7 @@ nlohmann::json LoadResult::to_json() const {
       {"stopped_by", stopped_by},
       {"warnings", warnings},
   };
+  j["completions_per_ms"] = completions_per_ms.to_json();
   if (client_lag) j["client_lag_s"] = client_lag->to_json();
   if (arrival_latency) j["arrival_latency_s"] = arrival_latency->to_json();
   return j;

@@ -65,6 +65,10 @@ std::string format_summary(const LoadResult& r) {
     out += fmt::format("  p50 {:.4f}, p90 {:.4f}, p99 {:.4f}, p99.9 {:.4f} secs\n", arr.at("p50"), arr.at("p90"),
                        arr.at("p99"), arr.at("p99.9"));
   }
+  if (const CompletionSpread& s = r.completions_per_ms; s.mean >= kSpreadMinMean) {
+    out += fmt::format("\nCompletions per millisecond: mean {:.1f}, p50 {}, p99 {}, max {}; {:.1f} % of milliseconds had none\n",
+                       s.mean, s.p50, s.p99, s.max, s.empty_share * 100);
+  }
   out += "\nStatus code distribution:\n";
   for (const auto& [code, count] : r.status_counts) out += fmt::format("  [{}]\t{} responses\n", code, count);
   if (r.total_errors() > 0) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "load/completion_spread.hpp"
 #include "load/histogram.hpp"
 #include "load/load_engine.hpp"
 
@@ -50,6 +51,7 @@ struct WorkerProgress {
 struct WorkerResult {
   LatencyHistogram latency;
   LatencyHistogram client_lag, arrival_latency;  // --client-lag only (see LoadResult)
+  CompletionsPerMs per_ms;                       // measured completions by millisecond of the window
   uint64_t completed = 0, ok = 0, sent = 0, connects = 0;
   std::array<uint64_t, 600> status{};  // by status code; 0 holds codes outside 100..599
   std::array<uint64_t, static_cast<std::size_t>(ErrorClass::count_)> errors{};

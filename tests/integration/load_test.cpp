@@ -397,6 +397,31 @@ TEST_CASE("load: --client-lag tells the time a response waited in the client's s
   }
 }
 
+TEST_CASE("load: completions per millisecond tell bunched load from spread load", "[load]") {
+  SKIP_IF_ENGINE_UNAVAILABLE();
+  // 400 connections and a 40 ms delay: 10 completions per ms on average. Started together they stay in
+  // waves (all 400 every ~40 ms); staggered over one delay period they stay spread.
+  ServerProcess srv({"--delay-ms", "40"}, "epoll");
+  SECTION("all connections at once: most milliseconds are empty, and the summary warns") {
+    const json j = load_json({url(srv), "-c", "400", "-z", "1.5s", "--warmup", "0.5s"});
+    const json& s = j["completions_per_ms"];
+    CHECK(s["window_ms"].get<uint64_t>() >= 1400);
+    CHECK(s["mean"].get<double>() > 5);
+    CHECK(s["empty_share"].get<double>() > 0.8);
+    CHECK(s["max"].get<uint32_t>() >= 100);
+    bool warned = false;
+    for (const auto& w : j["warnings"]) warned |= w.get<std::string>().find("completions came in bursts") != std::string::npos;
+    CHECK(warned);
+  }
+  SECTION("staggered over one delay period: few empty milliseconds") {
+    const json j = load_json({url(srv), "-c", "400", "-z", "1.5s", "--warmup", "0.5s", "--ramp", "40ms"});
+    const json& s = j["completions_per_ms"];
+    CHECK(s["mean"].get<double>() > 5);
+    CHECK(s["empty_share"].get<double>() < 0.3);
+    CHECK(s["max"].get<uint32_t>() < 200);
+  }
+}
+
 TEST_CASE("load: bad input is one line on stderr and exit 2", "[load]") {
   SKIP_IF_ENGINE_UNAVAILABLE();
   ServerProcess srv({"--delay-ms", "0"});
