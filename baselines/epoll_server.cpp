@@ -1,6 +1,6 @@
 // `ringbench serve epoll`: the asyncio/uvicorn analogue, written the way nginx, libuv and redis's ae do it:
 // non-blocking sockets, one edge-triggered epoll loop per --threads (each with its own SO_REUSEPORT
-// listener), and every delay and timeout on one user-space TimerWheel per loop that drives epoll_wait's
+// listener), and every delay and timeout on user-space timer wheels per loop that drive epoll_pwait2's
 // timeout, so a request costs no timer syscall. The per-connection HTTP rules are those of
 // baselines/blocking_connection.cpp, step for step. Run: build/ringbench serve epoll --port 0 --threads 2
 #include <fcntl.h>
@@ -72,7 +72,8 @@ class EpollLoop {
  public:
   EpollLoop(const ServerConfig& cfg, const Handler& handler, int listen_fd, bool shared_listener)
       : cfg_(cfg), handler_(handler), listen_fd_(listen_fd), shared_listener_(shared_listener),
-        keepalive_ms_(effective_keepalive_ms(cfg)), now_(now_ms()), wheel_(now_, 4096), delays_(now_ns(), 4096),
+        keepalive_ms_(effective_keepalive_ms(cfg)), now_(now_ms()), wheel_(now_, 4096),
+        delays_(now_ns(), uint64_t{cfg.timer_slack_us} * 1000, 4096),
         read_buf_(new char[kReadChunkBytes]) {
     epfd_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
     if (!epfd_) throw_errno("epoll_create1");
@@ -97,28 +98,25 @@ class EpollLoop {
     for (;;) {
       if (stop_requested() && !draining_) start_drain();
       if (draining_ && (open_ == 0 || now_ >= drain_deadline_)) break;
-      int timeout = wheel_.next_timeout(now_);
-      if (const std::optional<uint64_t> delay = delays_.next_deadline_ms()) {
-        const int to_delay = *delay <= now_ ? 0 : static_cast<int>(*delay - now_);
-        timeout = timeout < 0 ? to_delay : std::min(timeout, to_delay);
-      }
-      if (draining_) {
-        const int to_drain = static_cast<int>(drain_deadline_ - now_);
-        timeout = timeout < 0 ? to_drain : std::min(timeout, to_drain);
-      }
-      // SIGTERM is blocked except inside epoll_pwait, so a stop cannot slip in between the check above
-      // and the wait: it interrupts the wait instead.
+      // The nearest deadline in ns: a delay's own 100 µs slot, not the next whole millisecond (see
+      // delay_timers.hpp), hence epoll_pwait2's timespec.
+      std::optional<uint64_t> due;
+      if (const std::optional<uint64_t> ms = wheel_.next_deadline()) due = *ms * 1'000'000;
+      if (const std::optional<uint64_t> delay = delays_.next_deadline_ns(); delay && (!due || *delay < *due)) due = delay;
+      if (draining_ && (!due || drain_deadline_ * 1'000'000 < *due)) due = drain_deadline_ * 1'000'000;
       const uint64_t wait_began = now_ns();
-      const int n = ::epoll_pwait(epfd_.get(), events.data(), kMaxEvents, timeout, &wait_mask);
+      const uint64_t wait_ns = due && *due > wait_began ? *due - wait_began : 0;
+      const timespec timeout{static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
+      // SIGTERM is blocked except inside epoll_pwait2, so a stop cannot slip in between the check above
+      // and the wait: it interrupts the wait instead.
+      const int n = ::epoll_pwait2(epfd_.get(), events.data(), kMaxEvents, due ? &timeout : nullptr, &wait_mask);
       if (n < 0 && errno != EINTR) {
-        std::fprintf(stderr, "ringbench serve epoll: epoll_wait: %s\n", std::strerror(errno));
+        std::fprintf(stderr, "ringbench serve epoll: epoll_pwait2: %s\n", std::strerror(errno));
         return 1;
       }
       now_ns_ = now_ns();
       now_ = now_ns_ / 1'000'000;
-      // Against what the kernel was asked for (the timeout counted from the call), so the loop's own
-      // millisecond rounding of its deadlines is not counted as the machine's lateness.
-      if (timeout >= 0) late_wakeups_.record(wait_began, wait_began + uint64_t(timeout) * 1'000'000, now_ns_);
+      if (due) late_wakeups_.record(wait_began, *due, now_ns_);
       for (int i = 0; i < n; ++i) dispatch(events[i].data.u64, events[i].events);
       fire_timers();
     }
@@ -621,7 +619,7 @@ int run_epoll_server(const ServerConfig& cfg) {
   if (shared) set_nonblocking(listeners.front().get());
   const Handler handler(cfg);
 
-  // SIGTERM/SIGINT stay blocked in every loop thread except inside epoll_pwait (see EpollLoop::run).
+  // SIGTERM/SIGINT stay blocked in every loop thread except inside epoll_pwait2 (see EpollLoop::run).
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);

@@ -57,6 +57,7 @@ cxxopts::Options make_options() {
     ("max-body-bytes", "request body limit (413)", cxxopts::value<std::string>()->default_value(std::to_string(d.limits.max_body_bytes)))
     ("max-response-bytes", "largest GET /bytes/<n>", cxxopts::value<std::string>()->default_value(std::to_string(d.limits.max_response_bytes)))
     ("max-delay-ms", "largest GET /delay/<ms>", cxxopts::value<std::string>()->default_value(std::to_string(d.limits.max_delay_ms)))
+    ("timer-slack-us", "epoll, uring --timer wheel: answer delays that end within this many µs of each other in one wake-up", cxxopts::value<std::string>()->default_value(std::to_string(d.timer_slack_us)))
     ("spin-us", "burn this much CPU per request, in µs, fractions allowed (inject a regression on purpose)", cxxopts::value<std::string>()->default_value("0"))
     ("h,help", "show this help");
   o.add_options("io_uring")
@@ -117,6 +118,7 @@ ServerConfig to_config(const cxxopts::ParseResult& r) {
   c.limits.max_body_bytes = num<std::size_t>(r, "max-body-bytes");
   c.limits.max_response_bytes = num<uint64_t>(r, "max-response-bytes");
   c.limits.max_delay_ms = num<uint32_t>(r, "max-delay-ms");
+  c.timer_slack_us = num<uint32_t>(r, "timer-slack-us");
   // Fractions count: the gate's 10 % injection on a ~12 µs request is 1.2 µs.
   c.spin_ns = static_cast<uint64_t>(std::llround(parse_number<double>("spin-us", r["spin-us"].as<std::string>(), 0.0, 1e6) * 1000));
 
@@ -151,6 +153,7 @@ ServerConfig to_config(const cxxopts::ParseResult& r) {
   require(c.limits.max_header_bytes >= 64, "--max-header-bytes must be at least 64");
   require(c.limits.max_url_bytes >= 1, "--max-url-bytes must be at least 1");
   require(c.delay_ms <= c.limits.max_delay_ms, "--delay-ms must not exceed --max-delay-ms");
+  require(c.timer_slack_us >= 1 && c.timer_slack_us <= 10'000, "--timer-slack-us must be 1..10000");
   require(u.ring_entries >= 8 && u.ring_entries <= 32768 && (u.ring_entries & (u.ring_entries - 1)) == 0,
           "--ring-entries must be a power of two in 8..32768");
   require(u.buf_count >= 1 && u.buf_count <= 32768 && (u.buf_count & (u.buf_count - 1)) == 0,

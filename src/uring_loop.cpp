@@ -63,7 +63,7 @@ UringLoop::UringLoop(UringShared& shared, unsigned index, int listen_fd, int wak
       now_ms_(now_ns_ / 1'000'000),
       ring_(u_.ring_entries, ring_params(shared.plan)),
       wheel_(now_ms_),
-      delays_(now_ns_) {
+      delays_(now_ns_, uint64_t{shared.cfg.timer_slack_us} * 1000) {
   // Registering the ring fd saves a descriptor lookup on every io_uring_enter. Optional: when it fails
   // (older kernel) liburing keeps using the plain ring fd, so the result only decides the fast path.
   if (io_uring_register_ring_fd(ring_.get()) < 0) ++counters_.ring_fd_unregistered;
@@ -95,7 +95,7 @@ int UringLoop::run() {
       break;
     }
     update_clock();
-    if (tick_due) late_wakeups_.record(wait_began, tick_at_ * 1'000'000, now_ns_);
+    if (tick_due) late_wakeups_.record(wait_began, tick_at_ns_, now_ns_);
     harvest();
     // Handlers may reap more completions (get_sqe on a full ring), which land at the end of backlog_.
     for (std::size_t i = 0; i < backlog_.size(); ++i) {
@@ -160,16 +160,17 @@ void UringLoop::update_clock() {
   now_ms_ = now_ns_ / 1'000'000;
 }
 
-// One ring timeout stands for the whole wheel: armed (absolute time) for its nearest deadline, and moved
+// One ring timeout stands for both wheels: armed (absolute time, ns) for the nearest deadline, and moved
 // earlier with a timeout update when a nearer deadline appears. A tick that fires early pops nothing.
 void UringLoop::arm_tick() {
-  std::optional<uint64_t> next = wheel_.next_deadline();
-  if (const std::optional<uint64_t> delay = delays_.next_deadline_ms(); delay && (!next || *delay < *next)) {
+  std::optional<uint64_t> next;
+  if (const std::optional<uint64_t> ms = wheel_.next_deadline()) next = *ms * 1'000'000;
+  if (const std::optional<uint64_t> delay = delays_.next_deadline_ns(); delay && (!next || *delay < *next)) {
     next = delay;
   }
-  if (!next || (tick_armed_ && tick_at_ <= *next)) return;
-  tick_ts_.tv_sec = static_cast<int64_t>(*next / 1000);
-  tick_ts_.tv_nsec = static_cast<long long>((*next % 1000) * 1'000'000);
+  if (!next || (tick_armed_ && tick_at_ns_ <= *next)) return;
+  tick_ts_.tv_sec = static_cast<int64_t>(*next / 1'000'000'000);
+  tick_ts_.tv_nsec = static_cast<long long>(*next % 1'000'000'000);
   io_uring_sqe* sqe = get_sqe();
   if (tick_armed_) {
     io_uring_prep_timeout_update(sqe, &tick_ts_, encode_user_data(Op::tick, 0, 0), IORING_TIMEOUT_ABS);
@@ -179,7 +180,7 @@ void UringLoop::arm_tick() {
     submit_op(sqe, Op::tick, nullptr);
     tick_armed_ = true;
   }
-  tick_at_ = *next;
+  tick_at_ns_ = *next;
 }
 
 void UringLoop::expire_timers() {

@@ -123,7 +123,7 @@ class UringLoop {
   uint32_t live_ = 0;             // slots in use
   uint64_t wake_value_ = 0;       // the eventfd read's buffer: the kernel writes it until the read completes
   __kernel_timespec tick_ts_{};   // the tick timeout's absolute time, read by the kernel at submission
-  uint64_t tick_at_ = 0;
+  uint64_t tick_at_ns_ = 0;       // when the armed tick fires (CLOCK_MONOTONIC ns)
   bool tick_armed_ = false;
   bool accept_armed_ = false;
   bool accept_paused_ = false;

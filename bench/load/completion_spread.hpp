@@ -42,7 +42,7 @@ struct CompletionSpread {
 CompletionSpread describe_spread(const CompletionsPerMs& per_ms, uint64_t window_ms);
 
 // Below this mean a millisecond without completions is expected (Poisson: e^-mean), not a sign of bunching.
-inline constexpr double kSpreadMinMean = 10;
+inline constexpr double kSpreadMinMean = 5;
 // At or above this share of empty milliseconds (with mean >= kSpreadMinMean) the load counts as bunched.
 inline constexpr double kBunchedEmptyShare = 0.10;
 

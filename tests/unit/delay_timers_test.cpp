@@ -1,5 +1,5 @@
 // DelayTimers (src/delay_timers.hpp): a delay never ends early, ends within one 100 µs slot of its end,
-// and the millisecond wake-up it asks for is never before its slot. Run: ctest -R 'unit: DelayTimers'
+// and the wake-up it asks for is its slot's own time, never before it and not rounded to a millisecond. Run: ctest -R 'unit: DelayTimers'
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -17,26 +17,33 @@ TEST_CASE("DelayTimers: a delay pops at its end rounded up to 100 us, never befo
   const uint64_t end = start + 250'000'000;
   uint64_t token = 0;
   CHECK_FALSE(d.pop_expired(end - 1, token));
-  const uint64_t due = (end + DelayTimers::kSlotNs - 1) / DelayTimers::kSlotNs * DelayTimers::kSlotNs;
+  const uint64_t due = (end + DelayTimers::kDefaultSlotNs - 1) / DelayTimers::kDefaultSlotNs * DelayTimers::kDefaultSlotNs;
   CHECK_FALSE(d.pop_expired(due - 1, token));
   REQUIRE(d.pop_expired(due, token));
   CHECK(token == 7);
   CHECK(d.size() == 0);
-  CHECK_FALSE(d.next_deadline_ms().has_value());
+  CHECK_FALSE(d.next_deadline_ns().has_value());
 }
 
-TEST_CASE("DelayTimers: the wake-up is the whole millisecond at or after the earliest slot", "[timer]") {
+TEST_CASE("DelayTimers: the wake-up is the earliest slot's own time, not the next millisecond", "[timer]") {
   const uint64_t start = 2'000'000'000;
   DelayTimers d(start);
-  d.insert(start + 300'000, 10, 1);  // ends at 2.010300 s: slot 2.0103 s, wake-up at 2011 ms
+  d.insert(start + 300'000, 10, 1);  // ends at 2.010300 s: its slot, and the wake-up, at 2.0103 s
+  d.insert(start + 250'000, 10, 4);  // ends at 2.010250 s: rounded up to the same slot
   d.insert(start, 20, 2);
-  REQUIRE(d.next_deadline_ms().has_value());
-  CHECK(*d.next_deadline_ms() == 2011);
-  const auto id = d.insert(start, 5, 3);  // ends exactly on a millisecond
-  CHECK(*d.next_deadline_ms() == 2005);
+  REQUIRE(d.next_deadline_ns().has_value());
+  CHECK(*d.next_deadline_ns() == 2'010'300'000);
+  const auto id = d.insert(start, 5, 3);  // ends exactly on a slot boundary
+  CHECK(*d.next_deadline_ns() == 2'005'000'000);
   CHECK(d.cancel(id));
   CHECK_FALSE(d.pending(id));
-  CHECK(*d.next_deadline_ms() == 2011);
+  CHECK(*d.next_deadline_ns() == 2'010'300'000);
+  uint64_t token = 0;
+  CHECK_FALSE(d.pop_expired(2'010'299'999, token));
+  REQUIRE(d.pop_expired(2'010'300'000, token));
+  REQUIRE(d.pop_expired(2'010'300'000, token));
+  CHECK_FALSE(d.pop_expired(2'010'300'000, token));
+  CHECK(*d.next_deadline_ns() == 2'020'000'000);
 }
 
 TEST_CASE("DelayTimers: random delays and start times all pop within one slot after their end", "[timer]") {
@@ -54,20 +61,35 @@ TEST_CASE("DelayTimers: random delays and start times all pop within one slot af
     while (d.pop_expired(now, token)) {
       REQUIRE(end_of.count(token) == 1);
       CHECK(now >= end_of[token]);
-      CHECK(now - end_of[token] < DelayTimers::kSlotNs + kStepNs);
+      CHECK(now - end_of[token] < DelayTimers::kDefaultSlotNs + kStepNs);
       end_of.erase(token);
     }
   }
   for (int i = 0; i < 400'000 && !end_of.empty(); ++i) {
-    const std::optional<uint64_t> wake = d.next_deadline_ms();
+    const std::optional<uint64_t> wake = d.next_deadline_ns();
     REQUIRE(wake.has_value());
-    CHECK(*wake * 1'000'000 + 999'999 >= now);  // never a wake-up in the past beyond this millisecond
+    CHECK(*wake > now);  // the slot after the last pop: never a wake-up in the past
     now += kStepNs;
     while (d.pop_expired(now, token)) {
       CHECK(now >= end_of[token]);
-      CHECK(now - end_of[token] < DelayTimers::kSlotNs + kStepNs);
+      CHECK(now - end_of[token] < DelayTimers::kDefaultSlotNs + kStepNs);
       end_of.erase(token);
     }
   }
   CHECK(end_of.empty());
+}
+
+TEST_CASE("DelayTimers: the slack sets the grid: 1 ms slots answer on whole milliseconds", "[timer]") {
+  const uint64_t start = 3'000'000'000;
+  DelayTimers d(start, 1'000'000);
+  CHECK(d.slot_ns() == 1'000'000);
+  d.insert(start + 300'000, 10, 1);  // ends at 3.010300 s: answered at 3.011 s
+  d.insert(start + 900'000, 10, 2);  // ends at 3.010900 s: the same wake-up
+  REQUIRE(d.next_deadline_ns().has_value());
+  CHECK(*d.next_deadline_ns() == 3'011'000'000);
+  uint64_t token = 0;
+  CHECK_FALSE(d.pop_expired(3'010'999'999, token));
+  CHECK(d.pop_expired(3'011'000'000, token));
+  CHECK(d.pop_expired(3'011'000'000, token));
+  CHECK(d.size() == 0);
 }
