@@ -52,8 +52,8 @@ struct ServerConfig {
   uint32_t backlog = 4096;
   bool reuseport = true;       // one listening socket per loop thread
   uint64_t spin_ns = 0;        // burn this much CPU per request (to inject a regression on purpose)
-  // Event loops (epoll, uring --timer wheel): delays ending this close together are answered in one
-  // wake-up, and a loop wakes on this grid, not per request (see delay_timers.hpp).
+  // Event loops (epoll, uring --timer wheel): the grid delays are answered on. Delays ending within one
+  // slot share a wake-up; a finer grid answers closer to the delay and costs more wake-ups.
   uint32_t timer_slack_us = 100;
   Limits limits;
   UringConfig uring;

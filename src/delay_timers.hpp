@@ -3,11 +3,9 @@
 // Header-only, no clock inside: callers pass CLOCK_MONOTONIC nanoseconds.
 //
 // A delay is answered at the start of the first slot at or after its end, and the loop arms its wake-up for
-// that instant (next_deadline_ns), so the slack bounds both the lateness and which delays share a wake-up.
-// Why it matters: in a closed loop, clients answered in the same wake-up send again together, their next
-// delays end together, and groups that once shared a wake-up never part again. With whole-millisecond
-// wake-ups the load condensed into bursts with idle gaps between them (README: "Delays, wake-ups and
-// bunched load"); a finer grid costs wake-ups, hence the option.
+// that instant (next_deadline_ns), so the slack bounds how late a delay is answered and which delays share a
+// wake-up. Rounded up to whole milliseconds instead, delays were answered 0.5 ms late on average, which a
+// closed loop pays for in throughput at every request; a finer grid costs wake-ups, hence the option.
 #pragma once
 #include <cstdint>
 #include <optional>
