@@ -98,8 +98,8 @@ class EpollLoop {
     for (;;) {
       if (stop_requested() && !draining_) start_drain();
       if (draining_ && (open_ == 0 || now_ >= drain_deadline_)) break;
-      // The nearest deadline in ns: a delay's own 100 µs slot, not the next whole millisecond (see
-      // delay_timers.hpp), hence epoll_pwait2's timespec.
+      // The nearest deadline in ns: a delay's own --timer-slack-us slot, not the next whole millisecond
+      // (see delay_timers.hpp), hence epoll_pwait2's timespec.
       std::optional<uint64_t> due;
       if (const std::optional<uint64_t> ms = wheel_.next_deadline()) due = *ms * 1'000'000;
       if (const std::optional<uint64_t> delay = delays_.next_deadline_ns(); delay && (!due || *delay < *due)) due = delay;
@@ -593,8 +593,8 @@ class EpollLoop {
   uint64_t now_;
   uint64_t now_ns_ = 0;  // the wake-up's clock reading; now_ is the same in ms
   TimerWheel wheel_;    // timeouts and the accept back-off (1 ms slots)
-  DelayTimers delays_;  // the handler's delays (100 µs slots)
-  WaitLateness late_wakeups_;  // epoll_waits that ended more than a tolerance past their timeout
+  DelayTimers delays_;  // the handler's delays (--timer-slack-us slots)
+  WaitLateness late_wakeups_;  // waits that ended more than a tolerance past their deadline
   std::unique_ptr<char[]> read_buf_;
   Fd epfd_;
   Fd wake_fd_;

@@ -153,7 +153,9 @@ ServerConfig to_config(const cxxopts::ParseResult& r) {
   require(c.limits.max_header_bytes >= 64, "--max-header-bytes must be at least 64");
   require(c.limits.max_url_bytes >= 1, "--max-url-bytes must be at least 1");
   require(c.delay_ms <= c.limits.max_delay_ms, "--delay-ms must not exceed --max-delay-ms");
-  require(c.timer_slack_us >= 1 && c.timer_slack_us <= 10'000, "--timer-slack-us must be 1..10000");
+  // Below 10 µs the delay wheel's 65 536 slots would span less than a 250 ms delay, and delays further away
+  // than its span cost wake-ups that pop nothing.
+  require(c.timer_slack_us >= 10 && c.timer_slack_us <= 10'000, "--timer-slack-us must be 10..10000");
   require(u.ring_entries >= 8 && u.ring_entries <= 32768 && (u.ring_entries & (u.ring_entries - 1)) == 0,
           "--ring-entries must be a power of two in 8..32768");
   require(u.buf_count >= 1 && u.buf_count <= 32768 && (u.buf_count & (u.buf_count - 1)) == 0,

@@ -420,7 +420,7 @@ TEST_CASE("load: completions per millisecond tell bunched load from spread load"
     const json j = load_json({url(srv), "-c", "400", "-z", "1.5s", "--warmup", "0.5s", "--ramp", "40ms"});
     const json& s = j["completions_per_ms"];
     CHECK(s["mean"].get<double>() > 5);
-    CHECK(s["empty_share"].get<double>() < 0.3);
+    CHECK(s["empty_share"].get<double>() < 0.6);  // ~0.15 in a Release build, up to ~0.4 under ASan
     CHECK(s["max"].get<uint32_t>() < 200);
   }
 }

@@ -279,6 +279,8 @@ TEST_CASE("unknown options and bad values exit 2 with one line", "[shared]") {
        {std::vector<std::string>{"serve", backend_under_test(), "--no-such-option"},
         std::vector<std::string>{"serve", backend_under_test(), "--port", "70000"},
         std::vector<std::string>{"serve", backend_under_test(), "--delay-ms", "-5"},
+        std::vector<std::string>{"serve", backend_under_test(), "--timer-slack-us", "5"},
+        std::vector<std::string>{"serve", backend_under_test(), "--timer-slack-us", "20000"},
         std::vector<std::string>{"serve", "no-such-backend"}}) {
     const auto res = run_ringbench(args, 10s);
     CHECK(res.exit_code == 2);
