@@ -409,7 +409,7 @@ TEST_CASE("load: completions per millisecond tell bunched load from spread load"
     const json& s = j["completions_per_ms"];
     CHECK(s["window_ms"].get<uint64_t>() >= 1400);
     CHECK(s["mean"].get<double>() > 5);
-    CHECK(s["empty_share"].get<double>() > 0.8);
+    CHECK(s["empty_share"].get<double>() > 0.65);  // ~0.9 in a Release build, ~0.8 under ASan
     CHECK(s["max"].get<uint32_t>() >= 100);
     bool warned = false;
     for (const auto& w : j["warnings"]) warned |= w.get<std::string>().find("completions came in bursts") != std::string::npos;
@@ -420,7 +420,7 @@ TEST_CASE("load: completions per millisecond tell bunched load from spread load"
     const json j = load_json({url(srv), "-c", "400", "-z", "1.5s", "--warmup", "0.5s", "--ramp", "40ms"});
     const json& s = j["completions_per_ms"];
     CHECK(s["mean"].get<double>() > 5);
-    CHECK(s["empty_share"].get<double>() < 0.6);  // ~0.15 in a Release build, up to ~0.4 under ASan
+    CHECK(s["empty_share"].get<double>() < 0.5);  // ~0.15 in a Release build, up to ~0.4 under ASan
     CHECK(s["max"].get<uint32_t>() < 200);
   }
 }
