@@ -36,11 +36,13 @@ http {
 NGX
 }
 
-# start_server NAME PORT [extra serve args...]: NAME is uring, epoll or nginx; sets SRV_PID.
+# start_server NAME PORT [extra serve args...]: NAME is uring, epoll or nginx; sets SRV_PID, and SRV_LOG to
+# the file that holds the server's output (still there after stop_server, for its exit lines).
 start_server() {
   local name=$1 port=$2
   shift 2
-  local log="/tmp/ringbench-bench-$name-$port.log"
+  SRV_LOG="/tmp/ringbench-bench-$name-$port.log"
+  local log=$SRV_LOG
   if [[ $name == nginx ]]; then
     write_nginx_conf "$port"
     taskset -c 0 nginx -c "$NGINX_DIR/nginx.conf" > "$log" 2>&1 &
@@ -93,7 +95,7 @@ measure_250ms() {
     --json "$base.json" > /dev/null
   echo $(($(cpu_ticks "$SRV_PID") - t0)) > "$base.ticks"
   stop_server
-  late_wakeups "/tmp/ringbench-bench-$name-$PORT.log" > "$base.late"
+  late_wakeups "$SRV_LOG" > "$base.late"
 }
 
 # late_wakeups LOG: "COUNT TOTAL_MS WORST_MS WAITS" summed over the loops' exit lines of a ringbench server's
