@@ -1,13 +1,14 @@
 // TimerWheel: the user-space timer structure of the event-loop servers (epoll, io_uring). One per loop
 // thread, not thread-safe. Header-only; no clock and no I/O inside: the caller passes `now` in ms.
-// Use: id = w.insert(deadline_ms, token); w.cancel(id); w.next_timeout(now) -> epoll_wait / ring timeout;
-//      while (w.pop_expired(now, token)) handle(token);
+// Use: id = w.insert(deadline_ms, token); w.cancel(id); w.next_deadline() -> the loop's wake-up (epoll_pwait2
+//      timeout, ring timeout); while (w.pop_expired(now, token)) handle(token). next_timeout(now) is the same
+//      as a relative epoll_wait-style timeout in ms; the servers no longer use it.
 //
 // A hashed wheel of 1 ms slots with an occupancy bitmap. Insert and cancel are O(1) (intrusive doubly
 // linked slot lists in one preallocated node pool, so no allocation per timer); "when is the next
 // deadline" is a two-level bitmap scan (at most 16 + 2 words); "pop all expired" walks only non-empty
 // slots. A deadline further away than the wheel's span (kSlots ms) waits in its slot over several turns;
-// such an entry can make next_timeout() report a slot early, which costs one wake-up that pops nothing
+// such an entry can make next_deadline() report a slot early, which costs one wake-up that pops nothing
 // and never makes a timer fire late.
 #pragma once
 #include <algorithm>
