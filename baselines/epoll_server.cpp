@@ -100,9 +100,7 @@ class EpollLoop {
       if (draining_ && (open_ == 0 || now_ >= drain_deadline_)) break;
       // The nearest deadline in ns: a delay's own --timer-slack-us slot, not the next whole millisecond
       // (see delay_timers.hpp), hence epoll_pwait2's timespec.
-      std::optional<uint64_t> due;
-      if (const std::optional<uint64_t> ms = wheel_.next_deadline()) due = *ms * 1'000'000;
-      if (const std::optional<uint64_t> delay = delays_.next_deadline_ns(); delay && (!due || *delay < *due)) due = delay;
+      std::optional<uint64_t> due = earliest_deadline_ns(wheel_, delays_);
       if (draining_ && (!due || drain_deadline_ * 1'000'000 < *due)) due = drain_deadline_ * 1'000'000;
       const uint64_t wait_began = now_ns();
       const uint64_t wait_ns = due && *due > wait_began ? *due - wait_began : 0;

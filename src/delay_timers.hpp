@@ -50,4 +50,13 @@ class DelayTimers {
   TimerWheel wheel_;
 };
 
+// When an event loop must wake next: the earlier of its timeouts' whole millisecond and its delays' slot, in
+// ns, or nullopt when neither has a timer pending. Both loops arm their wake-up from this.
+inline std::optional<uint64_t> earliest_deadline_ns(const TimerWheel& timeouts, const DelayTimers& delays) {
+  std::optional<uint64_t> next;
+  if (const std::optional<uint64_t> ms = timeouts.next_deadline()) next = *ms * 1'000'000;
+  if (const std::optional<uint64_t> delay = delays.next_deadline_ns(); delay && (!next || *delay < *next)) next = delay;
+  return next;
+}
+
 }  // namespace ringbench

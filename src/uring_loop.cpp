@@ -163,11 +163,7 @@ void UringLoop::update_clock() {
 // One ring timeout stands for both wheels: armed (absolute time, ns) for the nearest deadline, and moved
 // earlier with a timeout update when a nearer deadline appears. A tick that fires early pops nothing.
 void UringLoop::arm_tick() {
-  std::optional<uint64_t> next;
-  if (const std::optional<uint64_t> ms = wheel_.next_deadline()) next = *ms * 1'000'000;
-  if (const std::optional<uint64_t> delay = delays_.next_deadline_ns(); delay && (!next || *delay < *next)) {
-    next = delay;
-  }
+  const std::optional<uint64_t> next = earliest_deadline_ns(wheel_, delays_);
   if (!next || (tick_armed_ && tick_at_ns_ <= *next)) return;
   tick_ts_.tv_sec = static_cast<int64_t>(*next / 1'000'000'000);
   tick_ts_.tv_nsec = static_cast<long long>(*next % 1'000'000'000);
