@@ -2,7 +2,7 @@
 # for it, read its CPU time, stop it by PID. Servers: uring[:ARGS], epoll[:ARGS], nginx (1 worker).
 # A private copy of the binary, so a rebuild during a long run cannot swap it under the benchmark.
 BIN_COPY=$(mktemp /tmp/ringbench-bench-bin.XXXXXX)
-cp "${BIN:-build-uring/ringbench}" "$BIN_COPY"
+cp "${BIN:-build/ringbench}" "$BIN_COPY"
 chmod 755 "$BIN_COPY"
 BIN=$BIN_COPY
 NGINX_DIR=${NGINX_DIR:-/tmp/ringbench-nginx}
