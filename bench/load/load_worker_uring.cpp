@@ -64,8 +64,13 @@ constexpr unsigned kMinSqEntries = 64;
 constexpr unsigned kMaxSqEntries = 4096;
 constexpr unsigned kCqPerSq = 4;
 constexpr int kSubmitRetries = 8;            // get_sqe(): a full SQ that will not drain is a ring failure
-// One thread owns the ring and is the only one to submit; task work runs when it waits.
-constexpr unsigned kSetupFlags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE;
+// One thread owns the ring and is the only one to submit; task work runs when it waits. TASKRUN_FLAG: the
+// kernel marks the SQ ring while task work (recvs whose bytes are in) waits to be run.
+constexpr unsigned kSetupFlags =
+    IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_CQSIZE;
+// Extra trips into the kernel per turn to run waiting task work before the turn's sends (it runs a bounded
+// batch per trip): enough for a few thousand ready responses, and a bound when they keep arriving.
+constexpr int kMaxTaskRunTrips = 64;
 
 // Two SQEs per connection at most, so one turn rarely has to submit early.
 unsigned sq_entries(uint32_t connections) {
@@ -105,7 +110,9 @@ class UringWorker final : public ConnCore {
         bufs_(ring_.get(), kBufGroup, kBufCount, kBufBytes),
         io_(plan.connections),
         client_lag_(shared.opt->client_lag),
-        timed_(client_lag_ ? plan.connections : 0) {}
+        timed_(client_lag_ ? plan.connections : 0) {
+    drained_.reserve(plan.connections);
+  }
 
   // Closing the ring (after this body) cancels what is still in flight.
   ~UringWorker() override {
@@ -127,12 +134,15 @@ class UringWorker final : public ConnCore {
   void on_connect(Conn& c, int res);
   void on_send(Conn& c, int res);
   void on_recv(Conn& c, const io_uring_cqe& cqe);
+  void reap();
+  void send_after_reads();
 
   Ring ring_;
   BufRing bufs_;  // declared after ring_: unregistered before the ring closes
   std::vector<SlotIo> io_;
   const bool client_lag_;
   std::vector<TimedRecv> timed_;  // per slot, with --client-lag only
+  std::vector<uint64_t> drained_;  // this turn's fully read connections (slot and generation), to send on
   int64_t realtime_offset_ = 0;   // --client-lag: refreshed every turn (the realtime clock may be stepped)
   std::string fatal_;
 };
@@ -253,8 +263,8 @@ void UringWorker::on_recv(Conn& c, const io_uring_cqe& cqe) {
     const bool still_open = on_data(c, bufs_.buffer(bid), static_cast<std::size_t>(res));
     bufs_.recycle(bid);  // llhttp keeps no pointer into the bytes
     if (!still_open) return;
-    on_drained(c);
     if (c.state == ConnState::open && !io_[c.index].recv_armed) arm_recv(c);
+    drained_.push_back((uint64_t{c.gen} << 32) | c.index);
     return;
   }
   if (has_buf) bufs_.recycle(bid);
@@ -296,6 +306,29 @@ void UringWorker::on_cqe(const io_uring_cqe& cqe) {
   }
 }
 
+void UringWorker::reap() {
+  io_uring* ring = ring_.get();
+  unsigned head = 0;
+  unsigned seen = 0;
+  io_uring_cqe* cqe = nullptr;
+  io_uring_for_each_cqe(ring, head, cqe) {
+    on_cqe(*cqe);
+    ++seen;
+  }
+  io_uring_cq_advance(ring, seen);
+}
+
+// The turn's fully read connections send their next requests, each stamped with its own start time.
+void UringWorker::send_after_reads() {
+  for (const uint64_t key : drained_) {
+    Conn& c = conns_[static_cast<uint32_t>(key)];
+    if (c.gen != static_cast<uint32_t>(key >> 32) || c.state != ConnState::open) continue;
+    now_ = now_ns();
+    on_drained(c);
+  }
+  drained_.clear();
+}
+
 std::string UringWorker::run() {
   io_uring* ring = ring_.get();
   begin_run();
@@ -312,13 +345,19 @@ std::string UringWorker::run() {
     }
     now_ = now_ns();
     if (client_lag_) realtime_offset_ = realtime_offset_ns();
-    unsigned head = 0;
-    unsigned seen = 0;
-    io_uring_for_each_cqe(ring, head, cqe) {
-      on_cqe(*cqe);
-      ++seen;
+    reap();
+    // Every response already in is read before the turn's sends go out (as in load_worker.cpp).
+    for (int trip = 0; trip < kMaxTaskRunTrips && fatal_.empty() &&
+                       (IO_URING_READ_ONCE(*ring->sq.kflags) & IORING_SQ_TASKRUN) != 0;
+         ++trip) {
+      const int got = io_uring_get_events(ring);
+      if (got < 0 && got != -EINTR && got != -EAGAIN && got != -EBUSY) {
+        fatal_ = errno_text("io_uring_get_events", -got);
+        break;
+      }
+      reap();
     }
-    io_uring_cq_advance(ring, seen);
+    send_after_reads();
   }
   end_run();
   return fatal_;
