@@ -327,6 +327,16 @@ void ConnCore::on_drained(Conn& c) {
   start_send(c);
 }
 
+void ConnCore::send_after_reads() {
+  for (const uint64_t key : drained_) {
+    Conn& c = conns_[static_cast<uint32_t>(key)];
+    if (c.gen != static_cast<uint32_t>(key >> 32) || c.state != ConnState::open) continue;  // closed meanwhile
+    now_ = now_ns();
+    on_drained(c);
+  }
+  drained_.clear();
+}
+
 // ---- loop-turn housekeeping ----
 
 int64_t ConnCore::ramp_start(uint32_t slot) const {

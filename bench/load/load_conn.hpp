@@ -86,6 +86,11 @@ class ConnCore {
   bool on_data(Conn& c, const char* data, std::size_t n);
   void on_eof(Conn& c);        // the peer closed
   void on_drained(Conn& c);    // all arrived bytes are parsed: close (--requests-per-conn) or send more
+  // A turn reads every arrived response before it sends (see load_worker.cpp): an engine marks a connection
+  // whose bytes are all parsed with read_done() and calls send_after_reads() once its reads are over, which
+  // runs on_drained() for each, on a fresh now_ so a request's start time is when it leaves.
+  void read_done(const Conn& c) { drained_.push_back((uint64_t{c.gen} << 32) | c.index); }
+  void send_after_reads();
   void lost(Conn& c, ErrorClass cls);  // a read or write failed
   std::size_t write_len(const Conn& c) const;  // bytes of the next write, from write_span(c)
   const char* write_span(const Conn& c) const { return wbuf_.data() + c.write_off; }
@@ -146,6 +151,7 @@ class ConnCore {
   double next_intended_ = 0;  // open loop: intended send time of the next request (ns)
   std::vector<uint32_t> idle_;   // open loop: open connections with room for another request
   std::vector<uint32_t> retry_;  // slots waiting to reconnect
+  std::vector<uint64_t> drained_;  // this turn's fully read connections (generation, slot), to send on
   uint32_t next_ramp_ = 0;       // slots [0, next_ramp_) have been started
   uint64_t total_inflight_ = 0;
   uint32_t open_now_ = 0;

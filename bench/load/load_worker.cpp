@@ -50,12 +50,10 @@ class EpollWorker final : public ConnCore {
   void on_event(Conn& c, uint32_t events);
   void on_readable(Conn& c, bool peer_closed);
   ssize_t recv_timed(Conn& c);
-  void send_after_reads();
 
   int64_t realtime_offset_ = 0;  // --client-lag: refreshed every wake-up (the realtime clock may be stepped)
 
   std::unique_ptr<char[]> rbuf_;
-  std::vector<uint64_t> drained_;  // this turn's fully read sockets (slot and generation), to send on
   int ep_ = -1;
   const bool client_lag_;
 };
@@ -118,18 +116,9 @@ void EpollWorker::on_readable(Conn& c, bool peer_closed) {
     lost(c, ErrorClass::read);
     return;
   }
-  drained_.push_back((uint64_t{c.gen} << 32) | c.index);
+  read_done(c);
 }
 
-void EpollWorker::send_after_reads() {
-  for (const uint64_t key : drained_) {
-    Conn& c = conns_[static_cast<uint32_t>(key)];
-    if (c.gen != static_cast<uint32_t>(key >> 32) || c.state != ConnState::open) continue;
-    now_ = now_ns();
-    on_drained(c);
-  }
-  drained_.clear();
-}
 
 // recv() that also takes the kernel's receive time of the first segment read (SO_TIMESTAMPNS, set on the
 // socket by new_socket) into rx_ns_; rx_ns_ is 0 when the read carried none.
@@ -173,7 +162,6 @@ std::string EpollWorker::run() {
   begin_run();
   std::string fatal;
   std::vector<epoll_event> events(kMaxEvents);
-  drained_.reserve(kMaxEvents);
   for (;;) {
     now_ = now_ns();
     if (!before_wait()) break;

@@ -110,9 +110,7 @@ class UringWorker final : public ConnCore {
         bufs_(ring_.get(), kBufGroup, kBufCount, kBufBytes),
         io_(plan.connections),
         client_lag_(shared.opt->client_lag),
-        timed_(client_lag_ ? plan.connections : 0) {
-    drained_.reserve(plan.connections);
-  }
+        timed_(client_lag_ ? plan.connections : 0) {}
 
   // Closing the ring (after this body) cancels what is still in flight.
   ~UringWorker() override {
@@ -135,14 +133,12 @@ class UringWorker final : public ConnCore {
   void on_send(Conn& c, int res);
   void on_recv(Conn& c, const io_uring_cqe& cqe);
   void reap();
-  void send_after_reads();
 
   Ring ring_;
   BufRing bufs_;  // declared after ring_: unregistered before the ring closes
   std::vector<SlotIo> io_;
   const bool client_lag_;
   std::vector<TimedRecv> timed_;  // per slot, with --client-lag only
-  std::vector<uint64_t> drained_;  // this turn's fully read connections (slot and generation), to send on
   int64_t realtime_offset_ = 0;   // --client-lag: refreshed every turn (the realtime clock may be stepped)
   std::string fatal_;
 };
@@ -264,7 +260,7 @@ void UringWorker::on_recv(Conn& c, const io_uring_cqe& cqe) {
     bufs_.recycle(bid);  // llhttp keeps no pointer into the bytes
     if (!still_open) return;
     if (c.state == ConnState::open && !io_[c.index].recv_armed) arm_recv(c);
-    drained_.push_back((uint64_t{c.gen} << 32) | c.index);
+    read_done(c);
     return;
   }
   if (has_buf) bufs_.recycle(bid);
@@ -316,17 +312,6 @@ void UringWorker::reap() {
     ++seen;
   }
   io_uring_cq_advance(ring, seen);
-}
-
-// The turn's fully read connections send their next requests, each stamped with its own start time.
-void UringWorker::send_after_reads() {
-  for (const uint64_t key : drained_) {
-    Conn& c = conns_[static_cast<uint32_t>(key)];
-    if (c.gen != static_cast<uint32_t>(key >> 32) || c.state != ConnState::open) continue;
-    now_ = now_ns();
-    on_drained(c);
-  }
-  drained_.clear();
 }
 
 std::string UringWorker::run() {
