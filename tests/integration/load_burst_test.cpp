@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "loopback_listener.hpp"
 #include "test_server.hpp"
 
 using namespace rbtest;
@@ -95,22 +96,6 @@ bool read_request(int fd) {
 
 bool reply(int fd) { return ::write(fd, kReply, sizeof kReply - 1) == static_cast<ssize_t>(sizeof kReply - 1); }
 
-struct Listener {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  uint16_t port = 0;
-  Listener() {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd, 1024) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port = ntohs(a.sin_port);
-  }
-  ~Listener() { ::close(fd); }
-};
-
 // What the scripted server saw; any step that times out leaves `failed` naming it.
 struct BurstRun {
   std::string failed;
@@ -120,7 +105,7 @@ struct BurstRun {
 
 // Serves `n` connections of a `-n 2n` closed-loop client with pid `pid`: the first round is answered while
 // the client is stopped, the second normally.
-BurstRun serve_burst(const Listener& l, pid_t pid, std::size_t n) {
+BurstRun serve_burst(const LoopbackListener& l, pid_t pid, std::size_t n) {
   BurstRun run;
   std::vector<int> conns;
   int dropped = 0;
@@ -178,7 +163,7 @@ TEST_CASE("load: a burst of responses is read before the next requests go out", 
   // that sent after each read would leave the burst's later responses waiting in their sockets and count
   // that wait as latency. Stopped at the first new request, the client must have read all 500.
   constexpr std::size_t kConns = 500;
-  Listener l;
+  LoopbackListener l(1024);
   std::vector<std::string> args = {"load", "http://127.0.0.1:" + std::to_string(l.port) + "/", "-c",
                                    std::to_string(kConns), "-n", std::to_string(2 * kConns), "--client-lag"};
   if (const char* e = std::getenv("RINGBENCH_LOAD_ENGINE")) {

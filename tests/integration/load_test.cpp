@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "loopback_listener.hpp"
 #include "response.hpp"
 #include "test_server.hpp"
 
@@ -97,31 +98,19 @@ struct DeadPort {
 // (an empty reply closes at once).
 class RudeServer {
  public:
-  explicit RudeServer(std::string reply) : reply_(std::move(reply)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd_, 128) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { serve(); });
-  }
+  explicit RudeServer(std::string reply) : reply_(std::move(reply)) { thread_ = std::thread([this] { serve(); }); }
   ~RudeServer() {
     stop_ = true;
     thread_.join();
-    ::close(fd_);
   }
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return listener_.port; }
 
  private:
   void serve() {
     while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
+      pollfd p{listener_.fd, POLLIN, 0};
       if (::poll(&p, 1, 20) <= 0) continue;
-      const int c = ::accept(fd_, nullptr, nullptr);
+      const int c = ::accept(listener_.fd, nullptr, nullptr);
       if (c < 0) continue;
       if (!reply_.empty()) {
         char buf[4096];
@@ -134,8 +123,7 @@ class RudeServer {
     }
   }
   std::string reply_;
-  int fd_ = -1;
-  uint16_t port_ = 0;
+  LoopbackListener listener_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
