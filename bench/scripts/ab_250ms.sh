@@ -2,8 +2,9 @@
 # Two server builds side by side at 250 ms: OLD and NEW `ringbench` binaries serve in turn (server on CPU 0)
 # while NEW's `ringbench load --client-lag` drives c connections (client on CPU 1), interleaved over REPS,
 # 3 s warm-up and an 8 s window each; prints medians of efficiency, mean, p99, p99 at arrival, client lag
-# p99 and server CPU-µs per request.
-#   OLD=/path/old/ringbench NEW=build/ringbench C=10000 REPS=3 BACKENDS="uring epoll" bench/scripts/ab_250ms.sh
+# p99 and server CPU-µs per request. SIDE=client compares the two builds' load generators instead: NEW
+# serves, and OLD's and NEW's `ringbench load` drive it in turn.
+#   OLD=/path/old/ringbench NEW=build/ringbench C=10000 REPS=3 BACKENDS="uring epoll" [SIDE=client] bench/scripts/ab_250ms.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${OLD:?OLD=path of the old ringbench}"
@@ -13,9 +14,11 @@ source bench/scripts/uring_lib.sh
 C=${C:-10000}
 REPS=${REPS:-3}
 BACKENDS=${BACKENDS:-"uring epoll"}
+SIDE=${SIDE:-server}
+[[ $SIDE == server || $SIDE == client ]] || { echo "SIDE must be server or client" >&2; exit 2; }
 PORT=${PORT:-28480}
 OUT=$(mktemp -d /tmp/ab-250ms.XXXXXX)
-# Private copies: a rebuild during the run cannot swap a binary under it. The client is always NEW's.
+# Private copies: a rebuild during the run cannot swap a binary under it.
 cp "$OLD" "$OUT/old"
 cp "$NEW" "$OUT/new"
 ulimit -n 20000
@@ -25,8 +28,8 @@ hold_bench_lock
 for rep in $(seq 1 "$REPS"); do
   for backend in $BACKENDS; do
     for v in old new; do
-      BIN="$OUT/$v"
-      measure_250ms "$OUT/new" "$OUT/$backend.$v.$rep" "$C" "$backend"
+      if [[ $SIDE == server ]]; then BIN="$OUT/$v" client="$OUT/new"; else BIN="$OUT/new" client="$OUT/$v"; fi
+      measure_250ms "$client" "$OUT/$backend.$v.$rep" "$C" "$backend"
     done
   done
 done
