@@ -333,6 +333,7 @@ void ConnCore::send_after_reads() {
     if (c.gen != static_cast<uint32_t>(key >> 32) || c.state != ConnState::open) continue;  // closed meanwhile
     now_ = now_ns();
     on_drained(c);
+    if (c.gen == static_cast<uint32_t>(key >> 32) && c.state == ConnState::open) keep_reading(c);
   }
   drained_.clear();
 }

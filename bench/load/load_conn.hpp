@@ -68,6 +68,9 @@ class ConnCore {
   virtual void close_socket(Conn& c) = 0;
   // Write (or submit) c.pending bytes starting at write_span(c); report progress with wrote().
   virtual void start_send(Conn& c) = 0;
+  // After send_after_reads() ran on_drained(c) and the socket stayed: an engine whose reads are one-shot
+  // arms the next one here, not before, so a socket that on_drained() closes has no read queued on it.
+  virtual void keep_reading(Conn& /*c*/) {}
 
   // ---- what an engine calls ----
   // One loop turn's housekeeping at now_: ramp, retries, open-loop dispatch, timeouts, progress. False when

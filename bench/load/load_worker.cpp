@@ -119,7 +119,6 @@ void EpollWorker::on_readable(Conn& c, bool peer_closed) {
   read_done(c);
 }
 
-
 // recv() that also takes the kernel's receive time of the first segment read (SO_TIMESTAMPNS, set on the
 // socket by new_socket) into rx_ns_; rx_ns_ is 0 when the read carried none.
 ssize_t EpollWorker::recv_timed(Conn& c) {

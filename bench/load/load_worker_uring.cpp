@@ -125,6 +125,9 @@ class UringWorker final : public ConnCore {
   void open_socket(Conn& c) override;
   void close_socket(Conn& c) override;
   void start_send(Conn& c) override;
+  void keep_reading(Conn& c) override {
+    if (!io_[c.index].recv_armed) arm_recv(c);
+  }
   void arm_recv(Conn& c);
   io_uring_sqe* get_sqe();
   void track(io_uring_sqe* sqe, const Conn& c, UOp op);
@@ -259,8 +262,7 @@ void UringWorker::on_recv(Conn& c, const io_uring_cqe& cqe) {
     const bool still_open = on_data(c, bufs_.buffer(bid), static_cast<std::size_t>(res));
     bufs_.recycle(bid);  // llhttp keeps no pointer into the bytes
     if (!still_open) return;
-    if (c.state == ConnState::open && !io_[c.index].recv_armed) arm_recv(c);
-    read_done(c);
+    read_done(c);  // the next recv is armed by keep_reading(), once on_drained() has kept the socket
     return;
   }
   if (has_buf) bufs_.recycle(bid);
