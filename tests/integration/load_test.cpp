@@ -397,7 +397,7 @@ TEST_CASE("load: completions per millisecond tell bunched load from spread load"
     const json& s = j["completions_per_ms"];
     CHECK(s["window_ms"].get<uint64_t>() >= 1400);
     CHECK(s["mean"].get<double>() > 5);
-    CHECK(s["empty_share"].get<double>() > 0.65);  // ~0.9 in a Release build, ~0.8 under ASan
+    CHECK(s["empty_share"].get<double>() > 0.75);  // 0.90-0.95, Release and ASan
     CHECK(s["max"].get<uint32_t>() >= 100);
     bool warned = false;
     for (const auto& w : j["warnings"]) warned |= w.get<std::string>().find("completions came in bursts") != std::string::npos;
@@ -408,7 +408,9 @@ TEST_CASE("load: completions per millisecond tell bunched load from spread load"
     const json j = load_json({url(srv), "-c", "400", "-z", "1.5s", "--warmup", "0.5s", "--ramp", "40ms"});
     const json& s = j["completions_per_ms"];
     CHECK(s["mean"].get<double>() > 5);
-    CHECK(s["empty_share"].get<double>() < 0.5);  // ~0.15 in a Release build, up to ~0.4 under ASan
+    // Release: ~0.1 with the epoll engine, ~0.25 with the uring engine (its reads come a turn at a time);
+    // ASan: up to 0.45, and 0.52 once beside the rest of the suite.
+    CHECK(s["empty_share"].get<double>() < 0.65);
     CHECK(s["max"].get<uint32_t>() < 200);
   }
 }
