@@ -185,7 +185,15 @@ void UringWorker::open_socket(Conn& c) {
 // Operations in flight hold the socket open past close(); shutdown() ends them now (recv sees EOF, a pending
 // connect or send fails), so the slot drains promptly and can take its next socket.
 void UringWorker::close_socket(Conn& c) {
-  if (io_[c.index].ops > 0) ::shutdown(c.fd, SHUT_RDWR);
+  if (io_[c.index].ops > 0) {
+    // An SQE of this turn may still wait in the SQ naming c.fd by number: submitted after the close it could
+    // run on whichever socket takes the number next, so it goes to the kernel now, while c.fd is still ours.
+    if (io_uring_sq_ready(ring_.get()) > 0) {
+      const int rc = io_uring_submit(ring_.get());
+      if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) fatal_ = errno_text("io_uring_submit", -rc);
+    }
+    ::shutdown(c.fd, SHUT_RDWR);
+  }
   ::close(c.fd);
 }
 
