@@ -85,10 +85,11 @@ int UringLoop::run() {
   arm_wake();
   while (fatal_ == 0 && !give_up_ && !(draining_ && live_ == 0)) {
     arm_tick();
-    const uint64_t wait_began = monotonic_ns();
     // Only a call that submits (almost) nothing is a pure wait: one that also issues this turn's sends
-    // spends their TCP work (and the loopback receive of the client) inside the same io_uring_enter.
+    // spends their TCP work (and the loopback receive of the client) inside the same io_uring_enter. The
+    // clock is read for those waits only: the ring timeout is absolute and needs no "now".
     const bool tick_due = tick_armed_ && io_uring_sq_ready(ring_.get()) <= kPureWaitMaxSqes;
+    const uint64_t wait_began = tick_due ? monotonic_ns() : 0;
     const int rc = io_uring_submit_and_wait(ring_.get(), 1);
     if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN && rc != -ETIME) {
       fatal_ = rc;

@@ -10,13 +10,13 @@
 
 #include "config.hpp"
 #include "delay_timers.hpp"
-#include "wait_lateness.hpp"
 #include "handler.hpp"
 #include "timer_wheel.hpp"
 #include "uring_conn.hpp"
 #include "uring_features.hpp"
 #include "uring_ring.hpp"
 #include "uring_user_data.hpp"
+#include "wait_lateness.hpp"
 
 namespace ringbench {
 
