@@ -130,6 +130,7 @@ class UringWorker final : public ConnCore {
   }
   void arm_recv(Conn& c);
   io_uring_sqe* get_sqe();
+  bool submit_now();
   void track(io_uring_sqe* sqe, const Conn& c, UOp op);
   void on_cqe(const io_uring_cqe& cqe);
   void on_connect(Conn& c, int res);
@@ -148,14 +149,20 @@ class UringWorker final : public ConnCore {
 
 // Submits and retries when the submission queue is full. nullptr only on a ring failure (then fatal_ says
 // which, and the loop ends after this turn).
+// Hands the SQ to the kernel now; false (and fatal_ set) when the ring itself failed.
+bool UringWorker::submit_now() {
+  const int rc = io_uring_submit(ring_.get());
+  if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+    fatal_ = errno_text("io_uring_submit", -rc);
+    return false;
+  }
+  return true;
+}
+
 io_uring_sqe* UringWorker::get_sqe() {
   for (int i = 0; i < kSubmitRetries; ++i) {
     if (io_uring_sqe* sqe = io_uring_get_sqe(ring_.get())) return sqe;
-    const int rc = io_uring_submit(ring_.get());
-    if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
-      fatal_ = errno_text("io_uring_submit", -rc);
-      return nullptr;
-    }
+    if (!submit_now()) return nullptr;
   }
   fatal_ = "io_uring_submit: the submission queue stays full";
   return nullptr;
@@ -188,10 +195,7 @@ void UringWorker::close_socket(Conn& c) {
   if (io_[c.index].ops > 0) {
     // An SQE of this turn may still wait in the SQ naming c.fd by number: submitted after the close it could
     // run on whichever socket takes the number next, so it goes to the kernel now, while c.fd is still ours.
-    if (io_uring_sq_ready(ring_.get()) > 0) {
-      const int rc = io_uring_submit(ring_.get());
-      if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) fatal_ = errno_text("io_uring_submit", -rc);
-    }
+    if (io_uring_sq_ready(ring_.get()) > 0) submit_now();
     ::shutdown(c.fd, SHUT_RDWR);
   }
   ::close(c.fd);
