@@ -330,10 +330,11 @@ void ConnCore::on_drained(Conn& c) {
 void ConnCore::send_after_reads() {
   for (const uint64_t key : drained_) {
     Conn& c = conns_[static_cast<uint32_t>(key)];
-    if (c.gen != static_cast<uint32_t>(key >> 32) || c.state != ConnState::open) continue;  // closed meanwhile
+    const auto same_socket_open = [&] { return c.gen == static_cast<uint32_t>(key >> 32) && c.state == ConnState::open; };
+    if (!same_socket_open()) continue;  // closed meanwhile
     now_ = now_ns();
     on_drained(c);
-    if (c.gen == static_cast<uint32_t>(key >> 32) && c.state == ConnState::open) keep_reading(c);
+    if (same_socket_open()) keep_reading(c);
   }
   drained_.clear();
 }
