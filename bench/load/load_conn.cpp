@@ -330,7 +330,8 @@ void ConnCore::on_drained(Conn& c) {
 void ConnCore::send_after_reads() {
   for (const uint64_t key : drained_) {
     Conn& c = conns_[static_cast<uint32_t>(key)];
-    const auto same_socket_open = [&] { return c.gen == static_cast<uint32_t>(key >> 32) && c.state == ConnState::open; };
+    const auto gen = static_cast<uint32_t>(key >> 32);
+    const auto same_socket_open = [&] { return c.gen == gen && c.state == ConnState::open; };
     if (!same_socket_open()) continue;  // closed meanwhile
     now_ = now_ns();
     on_drained(c);
