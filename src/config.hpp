@@ -24,6 +24,10 @@ struct UringConfig {
   uint32_t buf_count = 1024;   // provided buffers per ring (each touched page stays resident: keep it small)
   uint32_t buf_size = 4096;    // bytes per provided buffer
   TimerKind timer = TimerKind::wheel;
+  // Batched wake-ups (IORING_FEAT_MIN_TIMEOUT): sleep at least this long unless min_wait_batch completions
+  // come first. Each request may wait up to this long before it is read or answered. 0 = off.
+  uint32_t min_wait_us = 0;
+  uint32_t min_wait_batch = 32;
 };
 
 struct Limits {

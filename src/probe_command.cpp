@@ -45,6 +45,7 @@ std::vector<OptionVerdict> option_verdicts(const UringProbe& p) {
       {"--coop-taskrun", p.coop_taskrun, used(p.coop_taskrun, "available when asked", "falls back to none")},
       {"--fixed-files", p.fixed_files, used(p.fixed_files, "available when asked", "falls back to plain descriptors")},
       {"--send-zc", p.send_zc, used(p.send_zc, "available when asked", "falls back to copying sends")},
+      {"--min-wait-us", p.min_timeout, used(p.min_timeout, "available when asked", "falls back to plain waits")},
       {"--timer ring|wheel", true, "both available (default wheel)"},
   };
 }
@@ -69,6 +70,7 @@ void print_text(const UringProbe& p) {
   std::printf("  %-30s %s\n", "multishot recv", yes_no(p.multishot_recv, p.multishot_recv_error).c_str());
   std::printf("  %-30s %s\n", "registered files", yes_no(p.fixed_files, p.fixed_files_error).c_str());
   std::printf("  %-30s %s\n", "SENDMSG_ZC", yes_no(p.send_zc, "opcode not supported").c_str());
+  std::printf("  %-30s %s\n", "minimum wait (MIN_TIMEOUT)", yes_no(p.min_timeout, "needs Linux 6.12").c_str());
   std::printf("opcodes (%zu):", p.opcodes.size());
   for (std::size_t i = 0; i < p.opcodes.size(); ++i) {
     std::printf("%s%s", i % 8 == 0 ? "\n  " : " ", opcode_name(p.opcodes[i]).c_str());
@@ -104,6 +106,7 @@ nlohmann::json to_json(const UringProbe& p) {
       {"multishot_recv", p.multishot_recv}, {"fixed_files", p.fixed_files},
       {"send_zc", p.send_zc},             {"sqpoll", p.sqpoll},
       {"defer_taskrun", p.defer_taskrun}, {"coop_taskrun", p.coop_taskrun},
+      {"min_timeout", p.min_timeout},
   };
   nlohmann::json opts = nlohmann::json::array();
   for (const OptionVerdict& v : option_verdicts(p)) {

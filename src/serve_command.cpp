@@ -74,6 +74,8 @@ cxxopts::Options make_options() {
     ("ring-entries", "submission queue entries", cxxopts::value<std::string>()->default_value(std::to_string(u.ring_entries)))
     ("buf-count", "provided buffers per ring", cxxopts::value<std::string>()->default_value(std::to_string(u.buf_count)))
     ("buf-size", "bytes per provided buffer", cxxopts::value<std::string>()->default_value(std::to_string(u.buf_size)))
+    ("min-wait-us", "batch wake-ups: sleep at least this long unless --min-wait-batch completions come first (IORING_FEAT_MIN_TIMEOUT, Linux 6.12; 0 = off)", cxxopts::value<std::string>()->default_value(std::to_string(u.min_wait_us)))
+    ("min-wait-batch", "completions that end a --min-wait-us sleep early", cxxopts::value<std::string>()->default_value(std::to_string(u.min_wait_batch)))
     ("timer", "delay timers: ring (one IORING_OP_TIMEOUT per request) | wheel (user-space wheel, one ring timeout)", cxxopts::value<std::string>()->default_value("wheel"));
   // clang-format on
   o.parse_positional({"backend"});
@@ -137,6 +139,8 @@ ServerConfig to_config(const cxxopts::ParseResult& r) {
   u.ring_entries = num<uint32_t>(r, "ring-entries");
   u.buf_count = num<uint32_t>(r, "buf-count");
   u.buf_size = num<uint32_t>(r, "buf-size");
+  u.min_wait_us = num<uint32_t>(r, "min-wait-us");
+  u.min_wait_batch = num<uint32_t>(r, "min-wait-batch");
   const std::string timer = r["timer"].as<std::string>();
   require(timer == "ring" || timer == "wheel", fmt::format("--timer must be ring or wheel, not '{}'", timer));
   u.timer = timer == "ring" ? TimerKind::ring : TimerKind::wheel;
@@ -160,6 +164,8 @@ ServerConfig to_config(const cxxopts::ParseResult& r) {
           "--ring-entries must be a power of two in 8..32768");
   require(u.buf_count >= 1 && u.buf_count <= 32768 && (u.buf_count & (u.buf_count - 1)) == 0,
           "--buf-count must be a power of two in 1..32768");
+  require(u.min_wait_us <= 100'000, "--min-wait-us must be 0..100000");
+  require(u.min_wait_batch >= 2 && u.min_wait_batch <= 65'536, "--min-wait-batch must be 2..65536");
   require(u.buf_size >= 512 && u.buf_size <= (1u << 20), "--buf-size must be 512..1048576");
   return c;
 }

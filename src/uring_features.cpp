@@ -18,6 +18,7 @@
 
 #include "net.hpp"
 #include "uring_ring.hpp"
+#include "uring_wait.hpp"
 
 #ifndef RINGBENCH_LIBURING_VERSION
 #define RINGBENCH_LIBURING_VERSION "unknown"
@@ -219,6 +220,7 @@ UringProbe probe_uring() {
   }
   p.available = true;
   p.ring_features = plain->features();
+  p.min_timeout = (p.ring_features & kFeatMinTimeout) != 0;
   if (io_uring_probe* op = io_uring_get_probe_ring(plain->get())) {
     for (unsigned i = 0; i <= op->last_op && i < op->ops_len; ++i) {
       if (io_uring_opcode_supported(op, static_cast<int>(i))) p.opcodes.push_back(i);
@@ -295,6 +297,11 @@ UringPlan plan_uring(const UringConfig& want, const UringProbe& probe) {
     drop(u.fixed_files, fmt::format("--fixed-files: registered files not available ({}); not used", probe.fixed_files_error));
   }
   if (!probe.send_zc) drop(u.send_zc, "--send-zc: IORING_OP_SENDMSG_ZC not available; not used");
+  if (u.min_wait_us > 0 && (u.sqpoll || !probe.min_timeout)) {
+    plan.fallbacks.push_back(u.sqpoll ? "--min-wait-us does not combine with --sqpoll; not used"
+                                      : "--min-wait-us: IORING_FEAT_MIN_TIMEOUT (Linux 6.12) not available; not used");
+    u.min_wait_us = 0;
+  }
 
   if (u.sqpoll) plan.setup_flags |= IORING_SETUP_SQPOLL;
   if (u.defer_taskrun) plan.setup_flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
@@ -321,6 +328,7 @@ std::string UringPlan::summary() const {
   if (u.fixed_files) s += ", fixed files";
   s += u.send_zc ? ", SENDMSG_ZC for large bodies" : ", copying send";
   s += u.timer == TimerKind::wheel ? ", timer wheel" : ", one IORING_OP_TIMEOUT per request";
+  if (u.min_wait_us > 0) s += fmt::format(", waits of at least {} µs or {} completions", u.min_wait_us, u.min_wait_batch);
   return s;
 }
 

@@ -39,6 +39,7 @@ struct UringProbe {
   bool multishot_recv = false;
   bool fixed_files = false;   // sparse registered file table + direct accept
   bool send_zc = false;       // IORING_OP_SENDMSG_ZC
+  bool min_timeout = false;   // IORING_FEAT_MIN_TIMEOUT: io_uring_enter takes a minimum wait (--min-wait-us)
   std::string buf_ring_error, multishot_accept_error, multishot_recv_error, fixed_files_error;
 };
 

@@ -66,7 +66,9 @@ UringLoop::UringLoop(UringShared& shared, unsigned index, int listen_fd, int wak
       delays_(now_ns_, uint64_t{shared.cfg.timer_slack_us} * 1000) {
   // Registering the ring fd saves a descriptor lookup on every io_uring_enter. Optional: when it fails
   // (older kernel) liburing keeps using the plain ring fd, so the result only decides the fast path.
-  if (io_uring_register_ring_fd(ring_.get()) < 0) ++counters_.ring_fd_unregistered;
+  const bool registered = io_uring_register_ring_fd(ring_.get()) >= 0;
+  if (!registered) ++counters_.ring_fd_unregistered;
+  min_wait_ = {u_.min_wait_us, u_.min_wait_batch, registered};
   if (u_.buf_ring) {
     bufs_.emplace(ring_.get(), kBufGroup, u_.buf_count, u_.buf_size);
   }
@@ -90,7 +92,7 @@ int UringLoop::run() {
     // clock is read for those waits only: the ring timeout is absolute and needs no "now".
     const bool tick_due = tick_armed_ && io_uring_sq_ready(ring_.get()) <= kPureWaitMaxSqes;
     const uint64_t wait_began = tick_due ? monotonic_ns() : 0;
-    const int rc = io_uring_submit_and_wait(ring_.get(), 1);
+    const int rc = submit_and_wait();
     if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN && rc != -ETIME) {
       fatal_ = rc;
       break;
@@ -138,6 +140,11 @@ io_uring_sqe* UringLoop::get_sqe() {
       fatal_ = rc;
     }
   }
+}
+
+int UringLoop::submit_and_wait() {
+  if (min_wait_.min_wait_us == 0) return io_uring_submit_and_wait(ring_.get(), 1);
+  return submit_and_wait_min(ring_.get(), min_wait_);
 }
 
 void UringLoop::submit_op(io_uring_sqe* sqe, Op op, const Conn* c) {

@@ -16,6 +16,7 @@
 #include "uring_features.hpp"
 #include "uring_ring.hpp"
 #include "uring_user_data.hpp"
+#include "uring_wait.hpp"
 #include "wait_lateness.hpp"
 
 namespace ringbench {
@@ -65,6 +66,7 @@ class UringLoop {
   // Ring plumbing.
   io_uring_sqe* get_sqe();
   void submit_op(io_uring_sqe* sqe, Op op, const Conn* c);
+  int submit_and_wait();
   void harvest();
   void update_clock();
   void arm_tick();
@@ -116,6 +118,7 @@ class UringLoop {
   std::optional<BufRing> bufs_;  // declared after ring_: unregistered before the ring goes away
   TimerWheel wheel_;              // timeouts, backoffs and the drain (1 ms slots)
   DelayTimers delays_;            // the handler's delays with --timer wheel (100 µs slots)
+  MinWait min_wait_;              // --min-wait-us; min_wait_us 0: liburing's plain submit-and-wait
   WaitLateness late_wakeups_;     // pure waits that ended more than a tolerance past the armed tick
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<uint32_t> free_slots_;
