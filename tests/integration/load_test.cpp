@@ -411,7 +411,9 @@ TEST_CASE("load: completions per millisecond tell bunched load from spread load"
     // Release: ~0.1 with the epoll engine, ~0.25 with the uring engine (its reads come a turn at a time);
     // ASan: up to 0.45, and 0.52 once beside the rest of the suite.
     CHECK(s["empty_share"].get<double>() < 0.65);
-    CHECK(s["max"].get<uint32_t>() < 200);
+    // Never a whole wave of 400 in one millisecond. Not much tighter: with the uring engine on a busy
+    // machine (the suite at -j3) a turn that follows a stall reads 230-305 at once.
+    CHECK(s["max"].get<uint32_t>() < 400);
   }
 }
 
