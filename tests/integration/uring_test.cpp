@@ -65,6 +65,29 @@ TEST_CASE("100 concurrent 250 ms requests finish in well under 1 s", "[uring]") 
   CHECK(ms < 900);
 }
 
+// 8 SQ entries and a CQ of 64 against 300 connections: accepts, recvs and sends come in bursts of 300, so
+// get_sqe() submits whenever the SQ fills, completions overflow the CQ, and an overflowing multishot
+// accept or recv ends (no IORING_CQE_F_MORE) and must be re-armed. A second round on the same
+// connections shows every multishot recv is still (or again) armed.
+TEST_CASE("a ring of 8 entries serves 300 concurrent requests twice (full SQ, CQ overflow, re-armed multishots)", "[uring]") {
+  ServerProcess srv({"--delay-ms", "50", "--ring-entries", "8"});
+  REQUIRE(http_get(srv.port(), "/healthz"));
+  REQUIRE(srv.stderr_text().find("SQ 8 / CQ 64 entries") != std::string::npos);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 300; ++i) clients.push_back(std::make_unique<Client>(srv.port()));
+  for (int round = 0; round < 2; ++round) {
+    INFO("round " << round);
+    for (auto& c : clients) REQUIRE(c->send(get("/")));
+    int ok = 0;
+    for (auto& c : clients) {
+      const auto r = c->read_response(10s);
+      if (r && r->status == 200) ++ok;
+    }
+    CHECK(ok == 300);
+  }
+  REQUIRE(http_get(srv.port(), "/healthz"));
+}
+
 TEST_CASE("200 clients reset during the wait: freed at once, and the server keeps serving", "[uring]") {
   ServerProcess srv({"--delay-ms", "5000"});
   const int baseline = srv.open_fds();
