@@ -8,9 +8,12 @@ shift || true
 # Re-configure only when the options differ from the ones this directory was configured with.
 stamp="$dir/.ringbench-cmake-args"
 args="$*"
+# The configure log stays inside the build directory, which .gitignore covers.
+log="$dir/ringbench-configure.log"
 if [[ ! -f "$dir/CMakeCache.txt" || ! -f "$stamp" || "$(cat "$stamp")" != "$args" ]]; then
-  cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" > "$dir.configure.log" 2>&1 || {
-    cat "$dir.configure.log" >&2
+  mkdir -p "$dir"
+  cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" > "$log" 2>&1 || {
+    cat "$log" >&2
     exit 1
   }
   echo "$args" > "$stamp"
