@@ -66,9 +66,10 @@ TEST_CASE("100 concurrent 250 ms requests finish in well under 1 s", "[uring]") 
 }
 
 // 8 SQ entries and a CQ of 64 against 300 connections: accepts, recvs and sends come in bursts of 300, so
-// get_sqe() submits whenever the SQ fills, completions overflow the CQ, and an overflowing multishot
-// accept or recv ends (no IORING_CQE_F_MORE) and must be re-armed. A second round on the same
-// connections shows every multishot recv is still (or again) armed.
+// get_sqe() submits whenever the SQ fills, and completions can overflow the CQ (2 overflows in a run traced
+// with the io_uring_cqe_overflow tracepoint); an overflowing multishot accept or recv ends (no
+// IORING_CQE_F_MORE) and must be re-armed. A second round on the same connections shows every multishot
+// recv is still (or again) armed.
 TEST_CASE("a ring of 8 entries serves 300 concurrent requests twice (full SQ, CQ overflow, re-armed multishots)", "[uring]") {
   ServerProcess srv({"--delay-ms", "50", "--ring-entries", "8"});
   REQUIRE(http_get(srv.port(), "/healthz"));
