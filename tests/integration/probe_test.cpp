@@ -37,6 +37,8 @@ TEST_CASE("probe reports the kernel, opcodes and a verdict per serve option", "[
   }
   CHECK(res.out.find("serve uring options") != std::string::npos);
   CHECK(res.out.find("--sqpoll") != std::string::npos);
+  CHECK(res.out.find("--min-wait-us") != std::string::npos);
+  CHECK(res.out.find("minimum wait (MIN_TIMEOUT)") != std::string::npos);
   CHECK(res.out.find("RLIMIT_MEMLOCK") != std::string::npos);
 }
 
@@ -49,7 +51,7 @@ TEST_CASE("probe --json is one JSON document with the same facts", "[probe]") {
   if (res.exit_code != 0) return;
   const auto ops = j.at("opcodes").get<std::vector<std::string>>();
   CHECK(std::find(ops.begin(), ops.end(), "ACCEPT") != ops.end());
-  for (const char* cap : {"buf_ring", "multishot_accept", "multishot_recv", "fixed_files", "send_zc", "sqpoll"}) {
+  for (const char* cap : {"buf_ring", "multishot_accept", "multishot_recv", "fixed_files", "send_zc", "sqpoll", "min_timeout"}) {
     CHECK(j.at("capabilities").at(cap).is_boolean());
   }
   CHECK(j.at("serve_options").size() >= 8);

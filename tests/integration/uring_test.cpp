@@ -248,13 +248,23 @@ TEST_CASE("out of descriptors: accept pauses without a busy loop, then recovers"
   CHECK(WEXITSTATUS(status) == 0);
 }
 
-TEST_CASE("start-up names the io_uring features in use; unsupported switches fall back with one line", "[uring]") {
+TEST_CASE("start-up names the io_uring features in use, and unsupported switches fall back with one line", "[uring]") {
   ServerProcess srv({"--delay-ms", "0", "--timer", "ring"});
   REQUIRE(http_get(srv.port(), "/healthz"));
   const std::string err = srv.stderr_text();
   CHECK(err.find("io_uring:") != std::string::npos);
   CHECK(err.find("one IORING_OP_TIMEOUT per request") != std::string::npos);
   CHECK(err.find("multishot accept") != std::string::npos);
+
+  // A switch that cannot combine with another falls back the same way: the SQ tail under SQPOLL is not the
+  // one --min-wait-us publishes (without SQPOLL or MIN_TIMEOUT here, the other fall-back line says so).
+  ServerProcess sq({"--delay-ms", "0", "--sqpoll", "--min-wait-us", "100"});
+  REQUIRE(http_get(sq.port(), "/healthz"));
+  const std::string sq_err = sq.stderr_text();
+  const bool combined = sq_err.find("--min-wait-us does not combine with --sqpoll; not used") != std::string::npos;
+  const bool unsupported = sq_err.find("--min-wait-us: IORING_FEAT_MIN_TIMEOUT (Linux 6.12) not available; not used") != std::string::npos;
+  CHECK((combined || unsupported));
+  CHECK(sq_err.find("waits of at least") == std::string::npos);
 }
 
 namespace {

@@ -59,7 +59,7 @@ TEST_CASE("TimerWheel: many timers in one millisecond all fire", "[timer]") {
   CHECK(std::set<uint64_t>(fired.begin(), fired.end()).size() == 500);
 }
 
-TEST_CASE("TimerWheel: cancel removes a pending timer; stale ids are recognised", "[timer]") {
+TEST_CASE("TimerWheel: cancel removes a pending timer, and stale ids are recognised", "[timer]") {
   TimerWheel w(0);
   const TimerId a = w.insert(100, 1);
   const TimerId b = w.insert(100, 2);
@@ -131,7 +131,7 @@ TEST_CASE("TimerWheel: a large clock jump pops everything due and keeps the rest
   CHECK(pop_all(w, 300'000) == std::vector<uint64_t>{1000});
 }
 
-TEST_CASE("TimerWheel: holds 100 000 timers; cancelled ones never fire", "[timer]") {
+TEST_CASE("TimerWheel: holds 100 000 timers, and cancelled ones never fire", "[timer]") {
   constexpr uint64_t kCount = 100'000;
   TimerWheel w(0, kCount);
   std::mt19937_64 rng(42);
