@@ -257,10 +257,14 @@ TEST_CASE("start-up names the io_uring features in use, and unsupported switches
   CHECK(err.find("multishot accept") != std::string::npos);
 
   // A switch that cannot combine with another falls back the same way: the SQ tail under SQPOLL is not the
-  // one --min-wait-us publishes (without SQPOLL or MIN_TIMEOUT here, the other fall-back line says so).
+  // one --min-wait-us publishes (without MIN_TIMEOUT here, the other fall-back line says so).
   ServerProcess sq({"--delay-ms", "0", "--sqpoll", "--min-wait-us", "100"});
   REQUIRE(http_get(sq.port(), "/healthz"));
   const std::string sq_err = sq.stderr_text();
+  if (sq_err.find("--sqpoll: IORING_SETUP_SQPOLL not available") != std::string::npos) {
+    WARN("no SQPOLL here: --min-wait-us has nothing to conflict with");
+    return;
+  }
   const bool combined = sq_err.find("--min-wait-us does not combine with --sqpoll; not used") != std::string::npos;
   const bool unsupported = sq_err.find("--min-wait-us: IORING_FEAT_MIN_TIMEOUT (Linux 6.12) not available; not used") != std::string::npos;
   CHECK((combined || unsupported));
