@@ -147,8 +147,6 @@ class UringWorker final : public ConnCore {
   std::string fatal_;
 };
 
-// Submits and retries when the submission queue is full. nullptr only on a ring failure (then fatal_ says
-// which, and the loop ends after this turn).
 // Hands the SQ to the kernel now; false (and fatal_ set) when the ring itself failed.
 bool UringWorker::submit_now() {
   const int rc = io_uring_submit(ring_.get());
@@ -159,6 +157,8 @@ bool UringWorker::submit_now() {
   return true;
 }
 
+// Submits and retries when the submission queue is full. nullptr only on a ring failure (then fatal_ says
+// which, and the loop ends after this turn).
 io_uring_sqe* UringWorker::get_sqe() {
   for (int i = 0; i < kSubmitRetries; ++i) {
     if (io_uring_sqe* sqe = io_uring_get_sqe(ring_.get())) return sqe;
