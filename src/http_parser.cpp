@@ -94,6 +94,15 @@ int RequestParser::on_headers_complete(llhttp_t* p) {
     rp->pending_reason_ = "unsupported HTTP version";
     return -1;
   }
+  // llhttp hands every byte after a CONNECT or an Upgrade request to the caller as another protocol. This
+  // server speaks HTTP/1.1 only: a CONNECT gets 501, and an Upgrade offer is declined by ignoring it
+  // (RFC 9110 §7.8), so the bytes that follow are parsed as the next request, never answered twice.
+  if (p->method == HTTP_CONNECT) {
+    rp->pending_status_ = 501;
+    rp->pending_reason_ = "CONNECT is not supported";
+    return -1;
+  }
+  p->upgrade = 0;
   // Content-Length is known here; chunked bodies are counted in on_body.
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > rp->limits_.max_body_bytes) {
     rp->pending_status_ = 413;
@@ -146,9 +155,8 @@ ParseResult RequestParser::feed(std::string_view bytes) {
     exec_start_ = start;
     const llhttp_errno_t err = llhttp_execute(&parser_, start, n);
     prev_last_byte_ = start[n - 1];
-    if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+    if (err == HPE_PAUSED) {
       const std::size_t used = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - start);
-      if (err == HPE_PAUSED_UPGRADE) request_.keep_alive = false;  // no upgrades: answer, then close
       llhttp_resume(&parser_);
       started_ = false;
       headers_done_ = false;

@@ -31,7 +31,7 @@ enum class ParseStatus : uint8_t {
 struct ParseResult {
   ParseStatus status;
   std::size_t consumed;     // bytes of the input taken by this call
-  int http_status = 0;      // with ParseStatus::error: 400, 413, 414 or 431
+  int http_status = 0;      // with ParseStatus::error: 400, 413, 414, 431 or 501
   const char* reason = "";  // with ParseStatus::error: why, for logs and tests
 };
 

@@ -9,7 +9,7 @@
 namespace ringbench {
 namespace {
 
-constexpr std::array<int, 7> kErrorStatuses = {400, 408, 413, 414, 431, 503, 500};
+constexpr std::array<int, 8> kErrorStatuses = {400, 408, 413, 414, 431, 501, 503, 500};
 
 const char* reason_phrase(int status) {
   switch (status) {
@@ -19,6 +19,7 @@ const char* reason_phrase(int status) {
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
   }

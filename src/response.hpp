@@ -46,7 +46,7 @@ class ResponseTable {
 
  private:
   std::string hello_[2][3];  // [head_only][ConnHeader]
-  std::string errors_[7];
+  std::string errors_[8];
 };
 
 const ResponseTable& responses();

@@ -149,6 +149,37 @@ TEST_CASE("pipelined requests are answered in order", "[shared]") {
   CHECK(d->body == "Hello, World!\n");
 }
 
+TEST_CASE("an Upgrade offer is declined and the next pipelined request gets its own reply", "[shared]") {
+  ServerProcess srv(kKeepAlive);
+  Client c(srv.port());
+  // A websocket and an h2c attempt, each followed by a different request on the same connection.
+  REQUIRE(c.send(get("/bytes/4", "Connection: Upgrade\r\nUpgrade: websocket\r\n") + get("/bytes/7") +
+                 get("/bytes/2", "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n") +
+                 get("/healthz")));
+  const auto a = c.read_response();
+  const auto b = c.read_response();
+  const auto d = c.read_response();
+  const auto e = c.read_response();
+  REQUIRE((a && b && d && e));
+  CHECK(a->status == 200);
+  CHECK(a->body == pattern_bytes(4));
+  CHECK(b->body == pattern_bytes(7));
+  CHECK(d->body == pattern_bytes(2));
+  CHECK(e->body == "Hello, World!\n");
+  CHECK(e->header("connection").empty());
+}
+
+TEST_CASE("CONNECT gets 501 and a close, and no pipelined bytes after it are answered", "[shared]") {
+  ServerProcess srv(kKeepAlive);
+  Client c(srv.port());
+  REQUIRE(c.send("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" + get("/bytes/3")));
+  const auto r = c.read_response();
+  REQUIRE(r);
+  CHECK(r->status == 501);
+  CHECK(r->header("connection") == "close");
+  CHECK(c.wait_closed());
+}
+
 TEST_CASE("requests split into single bytes are parsed", "[shared]") {
   ServerProcess srv(kKeepAlive);
   Client c(srv.port());
