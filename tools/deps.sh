@@ -4,7 +4,7 @@
 # As root it runs apt-get itself; otherwise it prints the exact apt-get line and exits 1.
 set -euo pipefail
 
-build_pkgs=(g++ make cmake pkg-config liburing-dev node-llhttp libmimalloc-dev libcxxopts-dev catch2
+build_pkgs=(g++ make cmake ccache pkg-config liburing-dev node-llhttp libmimalloc-dev libcxxopts-dev catch2
             nlohmann-json3-dev libfmt-dev)
 bench_pkgs=(gnuplot-nox wrk)
 

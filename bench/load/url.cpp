@@ -3,7 +3,7 @@
 
 #include <stdexcept>
 
-#include "cli_numbers.hpp"
+#include "core/cli_numbers.hpp"
 
 namespace ringbench::load {
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-#include "load/load_engine.hpp"
+#include "load/engine.hpp"
 
 namespace ringbench::run {
 

@@ -14,8 +14,8 @@
 
 #include <fmt/format.h>
 
-#include "load/load_engine.hpp"
-#include "net.hpp"
+#include "core/net.hpp"
+#include "load/engine.hpp"
 #include "run/external_client.hpp"
 #include "run/proc_tree.hpp"
 #include "run/server_process.hpp"

@@ -1,4 +1,4 @@
-// The scenario runner, usable in-process: `ringbench run` (run_command.cpp) and the gate's A/B mode call it.
+// The scenario runner, usable in-process: `ringbench run` (command.cpp) and the gate's A/B mode call it.
 // One cell = one server variant under one load shape. run_cell_once() starts the server from any binary
 // (so OLD and NEW builds can alternate), waits for readiness, warms up, loads it with run_load(), samples
 // the server's process tree from /proc, stops it and returns the figures; it never throws for a server

@@ -21,7 +21,7 @@
 #include <sstream>
 #include <thread>
 
-#include "net.hpp"
+#include "core/net.hpp"
 
 namespace ringbench::run {
 namespace {

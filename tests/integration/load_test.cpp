@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/response.hpp"
 #include "loopback_listener.hpp"
-#include "response.hpp"
 #include "test_server.hpp"
 
 using namespace rbtest;

@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/response.hpp"
 #include "http_client.hpp"
-#include "response.hpp"
 #include "test_server.hpp"
 
 using namespace rbtest;

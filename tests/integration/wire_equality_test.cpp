@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "net.hpp"
+#include "core/net.hpp"
 #include "test_server.hpp"
 
 using namespace rbtest;

@@ -10,7 +10,7 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 
-#include "net.hpp"
+#include "core/net.hpp"
 
 namespace rbtest {
 namespace {

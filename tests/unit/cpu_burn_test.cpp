@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "cpu_burn.hpp"
+#include "core/cpu_burn.hpp"
 
 using namespace ringbench;
 

@@ -1,4 +1,4 @@
-// DelayTimers (src/delay_timers.hpp): a delay never ends early, ends within one 100 µs slot of its end,
+// DelayTimers (src/core/delay_timers.hpp): a delay never ends early, ends within one 100 µs slot of its end,
 // and the wake-up it asks for is its slot's own time, never before it and not rounded to a millisecond. Run: ctest -R 'unit: DelayTimers'
 #include <catch2/catch.hpp>
 
@@ -6,7 +6,7 @@
 #include <map>
 #include <random>
 
-#include "delay_timers.hpp"
+#include "core/delay_timers.hpp"
 
 using ringbench::DelayTimers;
 

@@ -1,4 +1,4 @@
-// Unit tests of the gate's decisions on synthetic results files (bench/gate/gate_compare.hpp, gate_results.hpp)
+// Unit tests of the gate's decisions on synthetic results files (bench/gate/compare.hpp, results.hpp)
 // and of its Markdown and JUnit reports.
 #include <unistd.h>
 
@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "gate/gate_compare.hpp"
-#include "gate/gate_junit.hpp"
-#include "gate/gate_markdown.hpp"
-#include "gate/gate_results.hpp"
+#include "gate/compare.hpp"
+#include "gate/junit.hpp"
+#include "gate/markdown.hpp"
+#include "gate/results.hpp"
 
 using namespace ringbench::gate;
 using nlohmann::json;

@@ -1,7 +1,7 @@
-// Unit tests of the gate's statistics (bench/gate/gate_stats.hpp) against values computed by hand.
+// Unit tests of the gate's statistics (bench/gate/stats.hpp) against values computed by hand.
 #include <catch2/catch.hpp>
 
-#include "gate/gate_stats.hpp"
+#include "gate/stats.hpp"
 
 using namespace ringbench::gate;
 

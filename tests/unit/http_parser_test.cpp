@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "http_parser.hpp"
+#include "core/http_parser.hpp"
 
 using namespace ringbench;
 

@@ -1,4 +1,4 @@
-// TimerWheel (src/timer_wheel.hpp): ordering, cancel, stale ids, long deadlines, clock jumps, 100 000
+// TimerWheel (src/core/timer_wheel.hpp): ordering, cancel, stale ids, long deadlines, clock jumps, 100 000
 // timers, and a randomised comparison with a std::multimap model. Run: ctest -R 'unit: TimerWheel'
 #include <catch2/catch.hpp>
 
@@ -9,7 +9,7 @@
 #include <set>
 #include <vector>
 
-#include "timer_wheel.hpp"
+#include "core/timer_wheel.hpp"
 
 using ringbench::TimerId;
 using ringbench::TimerWheel;

@@ -1,4 +1,4 @@
-#include "wait_lateness.hpp"
+#include "core/wait_lateness.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,0 +1,286 @@
+// `ringbench run`: runs scenarios (bench/scenarios/*.json) across server backends and reports.
+// Run: build/ringbench run                       (the seed scenario, table on stdout)
+//      build/ringbench run --scenario scale --repeat 3 --pin --out results/
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cxxopts.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <stdexcept>
+
+#include "core/cli_numbers.hpp"
+#include "run/command.hpp"
+#include "run/external_client.hpp"
+#include "run/report.hpp"
+#include "run/runner.hpp"
+#include "run/server_process.hpp"
+#include "run/variant.hpp"
+
+namespace ringbench {
+namespace {
+
+using run::CellSpec;
+using run::Scenario;
+
+constexpr uint32_t kMaxRepeat = 100;
+constexpr std::size_t kProgressWidth = 24;
+
+cxxopts::Options make_options() {
+  cxxopts::Options o("ringbench run", "Run a benchmark scenario across server backends and report.");
+  // clang-format off
+  o.add_options()
+    ("scenario", "scenario NAME (bench/scenarios/NAME.json) or FILE.json; a comma list runs several", cxxopts::value<std::string>()->default_value("seed"))
+    ("backends", "only these servers: BACKEND or VARIANT (e.g. uring,epoll:threads=2); a variant the scenario lacks is added at each of its loads", cxxopts::value<std::string>())
+    ("external", "NAME=CMD: also run CMD (with {port}) at each of the scenario's loads; repeatable", cxxopts::value<std::vector<std::string>>())
+    ("repeat", "run each cell K times, interleaved; report medians with min-max", cxxopts::value<std::string>()->default_value("1"))
+    ("out", "write results.json, results.csv, report.md and charts into DIR", cxxopts::value<std::string>())
+    ("pin", "server on CPU 0, client on CPU 1")
+    ("client", "load client: builtin | wrk | hey (cross-checks, when installed)", cxxopts::value<std::string>()->default_value("builtin"))
+    ("server-bin", "run built-in servers from this ringbench binary (default: this one)", cxxopts::value<std::string>())
+    ("ready-timeout-ms", "how long a server may take to become ready", cxxopts::value<std::string>()->default_value("15000"))
+    ("strict", "exit 1 when any cell failed (default: only when every cell failed)")
+    ("list", "list the available scenarios and exit")
+    ("h,help", "show this help");
+  // clang-format on
+  return o;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    const auto at = s.find(sep, start);
+    std::string item = s.substr(start, at == std::string::npos ? std::string::npos : at - start);
+    if (!item.empty()) out.push_back(item);
+    if (at == std::string::npos) return out;
+    start = at + 1;
+  }
+}
+
+// --backends: "uring,threads:workers=4,pool=2" is two servers; a comma starts a new one only when what
+// follows is not a `key=value` option of the variant before it (options hold '=', backend names do not).
+std::vector<std::string> split_backends(const std::string& s) {
+  std::vector<std::string> out;
+  for (std::string& piece : split(s, ',')) {
+    const bool option_of_previous = !out.empty() && out.back().find(':') != std::string::npos &&
+                                    piece.find(':') == std::string::npos && piece.find('=') != std::string::npos;
+    if (option_of_previous) {
+      out.back() += "," + piece;
+    } else {
+      out.push_back(std::move(piece));
+    }
+  }
+  return out;
+}
+
+
+// The distinct loads of a scenario (everything about a cell except the server), in first-seen order.
+std::vector<CellSpec> loads_of(const Scenario& s) {
+  std::vector<CellSpec> out;
+  std::set<std::string> seen;
+  for (const CellSpec& c : s.cells) {
+    CellSpec load = c;
+    load.variant.clear();
+    load.label.clear();
+    load.reference.reset();
+    const std::string key = fmt::format("{}|{}|{}|{}|{}|{}|{}", c.delay_ms, c.concurrency, c.requests, c.duration_s,
+                                        c.warmup_s, c.path, c.client_threads);
+    if (seen.insert(key).second) out.push_back(load);
+  }
+  return out;
+}
+
+// --backends: keep the cells whose variant or backend is listed; a listed variant no cell has runs at
+// every load of the scenario. --external: each command runs at every load.
+void select_servers(Scenario& s, const std::vector<std::string>& backends,
+                    const std::vector<std::pair<std::string, std::string>>& externals) {
+  const std::vector<CellSpec> loads = loads_of(s);
+  if (!backends.empty()) {
+    std::vector<CellSpec> kept;
+    for (const CellSpec& c : s.cells) {
+      for (const auto& b : backends) {
+        if (c.variant == b || (b.find(':') == std::string::npos && c.backend() == b)) {
+          kept.push_back(c);
+          break;
+        }
+      }
+    }
+    for (const auto& b : backends) {
+      const bool present = std::any_of(s.cells.begin(), s.cells.end(), [&](const CellSpec& c) {
+        return c.variant == b || (b.find(':') == std::string::npos && c.backend() == b);
+      });
+      if (present) continue;
+      for (CellSpec c : loads) {
+        c.variant = c.label = b;
+        kept.push_back(c);
+      }
+    }
+    s.cells = std::move(kept);
+  }
+  for (const auto& [name, cmd] : externals) {
+    for (CellSpec c : loads) {
+      c.variant = c.label = name;
+      c.external_cmd = cmd;
+      s.cells.push_back(c);
+    }
+  }
+}
+
+std::pair<std::string, std::string> parse_external(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) throw std::invalid_argument("--external wants NAME=CMD, not '" + text + "'");
+  const std::string name = text.substr(0, eq), cmd = text.substr(eq + 1);
+  for (char ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') {
+      throw std::invalid_argument("--external NAME may hold letters, digits, '-', '_' and '.', not '" + name + "'");
+    }
+  }
+  if (run::is_builtin_backend(name)) throw std::invalid_argument("--external NAME '" + name + "' is a built-in backend");
+  run::substitute_port(cmd, 1);  // throws when {port} is missing
+  return {name, cmd};
+}
+
+// A one-line progress bar on stderr, redrawn in place; only used when stderr is a terminal.
+void draw_progress(const std::string& scenario, std::size_t index, std::size_t total, const CellSpec& cell,
+                   const run::RunResult* done) {
+  const std::size_t finished = index + (done ? 1 : 0);
+  const std::size_t filled = total ? finished * kProgressWidth / total : 0;
+  std::string bar(filled, '#');
+  bar.resize(kProgressWidth, '-');
+  std::string what = fmt::format("{}: {} c={} {}", scenario, cell.label, cell.concurrency,
+                                 cell.requests ? fmt::format("n={}", cell.requests) : fmt::format("z={:g}s", cell.duration_s));
+  if (done && !done->ok) what += " FAILED";
+  if (what.size() > 60) what.resize(60);
+  fmt::print(stderr, "\r[{}] {}/{} {:<60}", bar, finished, total, what);
+  if (finished == total && done) fmt::print(stderr, "\r{:<{}}\r", "", kProgressWidth + 80);
+  std::fflush(stderr);
+}
+
+std::string joined_command_line(int argc, char** argv) {
+  std::string out = "ringbench";
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    out += " ";
+    out += a.find_first_of(" \t'\"{}$") == std::string::npos ? a : "'" + a + "'";
+  }
+  return out;
+}
+
+void write_file(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream f(p);
+  f << text;
+  if (!f) throw std::runtime_error("cannot write " + p.string());
+}
+
+}  // namespace
+
+int run_main(int argc, char** argv) {
+  std::vector<Scenario> scenarios;
+  run::RunnerOptions ropt;
+  std::string out_dir;
+  bool strict = false;
+  try {
+    cxxopts::Options options = make_options();
+    const cxxopts::ParseResult r = options.parse(argc, argv);
+    if (r.count("help")) {
+      std::fputs(options.help().c_str(), stdout);
+      return 0;
+    }
+    if (!r.unmatched().empty()) throw std::invalid_argument("unexpected argument '" + r.unmatched().front() + "'");
+    if (r.count("list")) {
+      for (const auto& n : run::scenario_names()) {
+        const Scenario s = run::load_scenario(n);
+        fmt::print("{:<10} {} cells  {}\n", n, s.cells.size(), s.description);
+      }
+      return 0;
+    }
+    ropt.repeat = parse_number<uint32_t>("repeat", r["repeat"].as<std::string>(), 1, kMaxRepeat);
+    ropt.pin = r.count("pin") > 0;
+    ropt.ready_timeout = std::chrono::milliseconds(
+        parse_number<uint32_t>("ready-timeout-ms", r["ready-timeout-ms"].as<std::string>(), 1, 600'000));
+    strict = r.count("strict") > 0;
+    const std::string client = r["client"].as<std::string>();
+    if (client == "builtin") {
+      ropt.client = run::ClientKind::builtin;
+    } else if (client == "wrk" || client == "hey") {
+      if (!run::tool_installed(client)) throw std::invalid_argument("--client " + client + ": not installed");
+      ropt.client = client == "wrk" ? run::ClientKind::wrk : run::ClientKind::hey;
+    } else {
+      throw std::invalid_argument("--client must be builtin, wrk or hey, not '" + client + "'");
+    }
+    if (r.count("server-bin")) {
+      ropt.server_bin = r["server-bin"].as<std::string>();
+      if (::access(ropt.server_bin.c_str(), X_OK) != 0) {
+        throw std::invalid_argument("--server-bin " + ropt.server_bin + ": not an executable file");
+      }
+    }
+    if (ropt.pin && ::sysconf(_SC_NPROCESSORS_ONLN) < 2) throw std::invalid_argument("--pin needs at least 2 CPUs");
+    if (r.count("out")) out_dir = r["out"].as<std::string>();
+
+    std::vector<std::string> backends;
+    if (r.count("backends")) {
+      backends = split_backends(r["backends"].as<std::string>());
+      if (backends.empty()) throw std::invalid_argument("--backends is empty");
+      for (const auto& b : backends) run::parse_variant(b);  // throws for an unknown backend
+    }
+    std::vector<std::pair<std::string, std::string>> externals;
+    if (r.count("external")) {
+      for (const auto& e : r["external"].as<std::vector<std::string>>()) externals.push_back(parse_external(e));
+    }
+    for (const auto& name : split(r["scenario"].as<std::string>(), ',')) {
+      Scenario s = run::load_scenario(name);
+      select_servers(s, backends, externals);
+      if (s.cells.empty()) throw std::invalid_argument("scenario " + s.name + ": no cells left after --backends");
+      scenarios.push_back(std::move(s));
+    }
+    if (scenarios.empty()) throw std::invalid_argument("--scenario is empty");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ringbench run: %s\n", e.what());
+    return 2;
+  }
+
+  run::kill_servers_on_signal();
+  const nlohmann::json env =
+      run::environment_json(joined_command_line(argc, argv), ropt.server_bin.empty() ? run::self_binary() : ropt.server_bin);
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  std::vector<run::ScenarioResult> results;
+  std::size_t cells = 0, failed = 0;
+  for (const Scenario& s : scenarios) {
+    run::ProgressFn progress;
+    if (tty) {
+      progress = [&s](std::size_t i, std::size_t n, const CellSpec& c, const run::RunResult* r) {
+        draw_progress(s.name, i, n, c, r);
+      };
+    }
+    results.push_back(run::run_scenario(s, ropt, progress));
+    run::print_table(stdout, results.back());
+    for (const auto& c : results.back().cells) {
+      ++cells;
+      failed += c.ok() ? 0 : 1;
+    }
+  }
+
+  if (!out_dir.empty()) {
+    try {
+      std::filesystem::create_directories(out_dir);
+      write_file(std::filesystem::path(out_dir) / "results.json", run::results_json(env, results).dump(2) + "\n");
+      write_file(std::filesystem::path(out_dir) / "results.csv", run::results_csv(results));
+      const run::ChartsOutcome charts = run::write_charts(out_dir, results);
+      write_file(std::filesystem::path(out_dir) / "report.md", run::report_markdown(env, results, charts.files, charts.note));
+      if (!charts.note.empty()) fmt::print(stderr, "ringbench run: {}\n", charts.note);
+      fmt::print("\nwrote {}/results.json, results.csv, report.md{}\n", out_dir,
+                 charts.files.empty() ? "" : fmt::format(" and {} chart files", charts.files.size()));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ringbench run: %s\n", e.what());
+      return 1;
+    }
+  }
+  if (failed > 0) fmt::print(stderr, "ringbench run: {} of {} cells failed (reasons in their rows)\n", failed, cells);
+  return (failed == cells || (strict && failed > 0)) ? 1 : 0;
+}
+
+}  // namespace ringbench
