@@ -20,6 +20,7 @@
 #include <system_error>
 #include <vector>
 
+#include "core/slot_token.hpp"
 #include "load/conn.hpp"
 #include "load/worker.hpp"
 #include "uring/ring.hpp"
@@ -27,35 +28,13 @@
 namespace ringbench::load {
 namespace {
 
-// user_data of every SQE, in the server's layout (src/uring/user_data.hpp):
-//   bits 63..56  UOp         which operation completed
-//   bits 55..32  generation  Conn::gen when it was submitted (24 bits, compared masked)
-//   bits 31..0   slot        index into conns_
+// user_data of every SQE, in the project's one layout (core/slot_token.hpp); the generation is Conn::gen
+// when the operation was submitted, compared masked.
 enum class UOp : uint8_t { connect = 1, send, recv };
+using UserData = SlotToken<UOp>;
 
-struct UserData {
-  UOp op;
-  uint32_t gen;
-  uint32_t slot;
-};
-
-constexpr int kOpShift = 56;
-constexpr int kGenShift = 32;
-constexpr uint32_t kGenMask = (1u << 24) - 1;
-
-constexpr uint64_t encode(UOp op, uint32_t slot, uint32_t gen) {
-  return (uint64_t{static_cast<uint8_t>(op)} << kOpShift) | (uint64_t{gen & kGenMask} << kGenShift) | slot;
-}
-
-constexpr UserData decode(uint64_t ud) {
-  return UserData{static_cast<UOp>(ud >> kOpShift), static_cast<uint32_t>(ud >> kGenShift) & kGenMask,
-                  static_cast<uint32_t>(ud)};
-}
-
-static_assert(decode(encode(UOp::recv, 0xffffffffu, kGenMask)).slot == 0xffffffffu);
-static_assert(decode(encode(UOp::recv, 7, 0xffffffffu)).gen == kGenMask);
-static_assert(decode(encode(UOp::connect, 7, 3)).op == UOp::connect);
-static_assert(encode(UOp::recv, 0xffffffffu, kGenMask) != ~uint64_t{0});  // liburing's LIBURING_UDATA_TIMEOUT
+constexpr uint64_t encode(UOp op, uint32_t slot, uint32_t gen) { return encode_token(op, slot, gen); }
+constexpr UserData decode(uint64_t ud) { return decode_token<UOp>(ud); }
 
 constexpr uint16_t kBufGroup = 0;
 constexpr uint32_t kBufCount = 512;          // provided buffers per thread (a power of two)
@@ -301,7 +280,7 @@ void UringWorker::on_cqe(const io_uring_cqe& cqe) {
   --io.ops;
   if (ud.op == UOp::send) io.send_armed = false;
   if (ud.op == UOp::recv) io.recv_armed = false;
-  if ((c.gen & kGenMask) != ud.gen || c.fd < 0) {  // for a closed socket: drop it, keep its buffer
+  if ((c.gen & kTokenGenMask) != ud.gen || c.fd < 0) {  // for a closed socket: drop it, keep its buffer
     if (cqe.flags & IORING_CQE_F_BUFFER) bufs_.recycle(static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
     if (io.ops == 0 && io.open_deferred) {
       io.open_deferred = false;
