@@ -1,6 +1,6 @@
 // One connection of the io_uring server: the HTTP state (parser, reply in progress, pipelined bytes) and
 // the bookkeeping that makes its lifetime safe with operations in flight. Owned by a loop's connection
-// table (src/uring_server/loop.cpp); a slot is reused only after its last completion has arrived.
+// table (src/uring_server/loop*.cpp); a slot is reused only after its last completion has arrived.
 #pragma once
 #include <sys/socket.h>
 #include <sys/uio.h>

@@ -63,6 +63,10 @@ class UringLoop {
     uint32_t flags;
   };
 
+  static constexpr uint16_t kBufGroup = 0;  // the provided-buffer group of multishot recv
+
+  void report() const;  // the named counters, one stderr line
+
   // Ring plumbing.
   io_uring_sqe* get_sqe();
   void submit_op(io_uring_sqe* sqe, Op op, const Conn* c);
