@@ -96,7 +96,7 @@ CellResults as_cell(const CellRuns& c, bool is_old) {
   CellResults cell;
   cell.id = c.spec.id();
   cell.label = c.spec.label.empty() ? c.spec.variant : c.spec.label;
-  for (const auto& r : is_old ? c.old_runs : c.new_runs) cell.runs.push_back(run_figures_from_json(run::to_json(r)));
+  for (const auto& r : is_old ? c.old_runs : c.new_runs) cell.runs.push_back(run_figures_from_result(r));
   cell.ok = std::any_of(cell.runs.begin(), cell.runs.end(), [](const RunFigures& f) { return f.ok; });
   return cell;
 }
@@ -137,6 +137,7 @@ GateReport evaluate(const std::vector<CellRuns>& cells, const AbOptions& opt) {
   report.baseline_name = opt.old_bin;
   report.current_name = opt.new_bin;
   report.title = fmt::format("ringbench gate --ab: {} → {}", opt.old_bin, opt.new_bin);
+  report.paired = true;
   for (const auto& c : cells) evaluate_cell(c, opt.gate, report);
   return report;
 }

@@ -33,6 +33,18 @@ std::vector<const MetricDef*> metrics_of(const GateOptions& opt) {
 
 }  // namespace
 
+void note_disturbed(GateReport& report, const std::string& cell_id, bool base, bool cur) {
+  if (!base && !cur) return;
+  const bool decided = std::any_of(report.comparisons.begin(), report.comparisons.end(), [&](const auto& c) {
+    return c.cell_id == cell_id && c.verdict != Verdict::untested;
+  });
+  if (!decided) return;
+  const char* where = base && cur ? "baseline and the current run" : base ? "baseline" : "current run";
+  report.notes.push_back(fmt::format("{}: the runner flagged noise (noise.disturbed) in the {}; its verdicts rest "
+                                     "on a disturbed machine and may reflect it rather than the code",
+                                     cell_id, where));
+}
+
 const char* verdict_name(Verdict v) {
   switch (v) {
     case Verdict::pass: return "pass";
@@ -51,6 +63,30 @@ std::size_t GateReport::regressions() const {
 std::size_t GateReport::improvements() const {
   return static_cast<std::size_t>(std::count_if(comparisons.begin(), comparisons.end(),
                                                 [](const auto& c) { return c.verdict == Verdict::improvement; }));
+}
+
+std::size_t GateReport::untested() const {
+  return static_cast<std::size_t>(std::count_if(comparisons.begin(), comparisons.end(),
+                                                [](const auto& c) { return c.verdict == Verdict::untested; }));
+}
+
+std::string GateReport::undecided_reason() const {
+  if (comparisons.empty()) return "could not decide: no metric was measured in any compared cell";
+  return fmt::format("could not decide: {} comparisons untested, need ≥ {} {}", untested(),
+                     runs_needed(options.alpha, paired), paired ? "pairs (--repeat)" : "runs a side");
+}
+
+int GateReport::exit_status() const {
+  if (failed()) return options.warn_only ? 0 : 1;
+  return undecided() ? 2 : 0;
+}
+
+std::size_t runs_needed(double alpha, bool paired) {
+  constexpr std::size_t kMaxRuns = 64;  // beyond any alpha the options accept
+  for (std::size_t n = 1; n < kMaxRuns; ++n) {
+    if ((paired ? sign_test_p(n, n) : min_achievable_p(n, n)) <= alpha) return n;
+  }
+  return kMaxRuns;
 }
 
 Verdict decide(double worse_pct, double p_worse, double p_better, const GateOptions& opt) {
@@ -86,14 +122,18 @@ MetricComparison compare_independent(const std::string& cell_id, const MetricDef
   // p_greater: current larger than baseline, which is worse for lower-is-better metrics.
   const double p_worse = metric.better == Better::lower ? mw.p_greater : mw.p_less;
   const double p_better = metric.better == Better::lower ? mw.p_less : mw.p_greater;
-  c.p_value = c.worse_pct >= 0 ? p_worse : p_better;
+  c.p_value = p_worse;
+  c.p_better = p_better;
   c.test = mw.exact ? "Mann-Whitney U (exact)" : "Mann-Whitney U (normal, tie-corrected)";
-  c.detail = fmt::format("{} vs {} runs, Hodges-Lehmann shift {:+.4g}", c.n_base, c.n_cur, shift);
+  c.detail = fmt::format("{} vs {} runs, Hodges-Lehmann shift {:+.4g}, p better {:.3g}", c.n_base, c.n_cur, shift,
+                         p_better);
   c.verdict = decide(c.worse_pct, p_worse, p_better, opt);
   if (c.verdict == Verdict::pass && min_achievable_p(c.n_base, c.n_cur) > opt.alpha) {
     c.verdict = Verdict::untested;
-    c.detail = fmt::format("{} vs {} runs can never reach p <= {} (smallest possible p {:.3g}); use --repeat 3 or more",
-                           c.n_base, c.n_cur, opt.alpha, min_achievable_p(c.n_base, c.n_cur));
+    c.detail = fmt::format("{} vs {} runs can never reach p <= {} (smallest possible p {:.3g}); use --repeat {} or "
+                           "more",
+                           c.n_base, c.n_cur, opt.alpha, min_achievable_p(c.n_base, c.n_cur),
+                           runs_needed(opt.alpha, false));
   }
   return c;
 }
@@ -124,12 +164,13 @@ MetricComparison compare_paired(const std::string& cell_id, const MetricDef& met
   c.worse_pct = metric.better == Better::lower ? c.change_pct : -c.change_pct;
   const double p_worse = metric.better == Better::lower ? pr.p_above : pr.p_below;
   const double p_better = metric.better == Better::lower ? pr.p_below : pr.p_above;
-  c.p_value = c.worse_pct >= 0 ? p_worse : p_better;
+  c.p_value = p_worse;
+  c.p_better = p_better;
   c.test = fmt::format("Wilcoxon signed-rank on {} paired log ratios ({})", ratios.size(),
                        pr.exact ? "exact" : "normal, tie-corrected");
-  c.detail = fmt::format("Hodges-Lehmann ratio {:.3f}; {} of {} pairs new > old (sign test p {:.3g}); median ratio "
-                         "{:.3f}, {:.0f}% bootstrap CI {:.3f}..{:.3f}",
-                         pr.ratio, pr.above, ratios.size(), pr.sign_p_above, pr.median_ratio,
+  c.detail = fmt::format("Hodges-Lehmann ratio {:.3f}, p better {:.3g}; {} of {} pairs new > old (sign test p "
+                         "{:.3g}); median ratio {:.3f}, {:.0f}% bootstrap CI {:.3f}..{:.3f}",
+                         pr.ratio, p_better, pr.above, ratios.size(), pr.sign_p_above, pr.median_ratio,
                          100.0 * (1.0 - 2.0 * opt.alpha), pr.ci_low, pr.ci_high);
   if (dropped > 0) c.detail += fmt::format("; {} pairs dropped (one side 0)", dropped);
   c.verdict = decide(c.worse_pct, p_worse, p_better, opt);
@@ -204,7 +245,9 @@ GateReport compare_files(const ResultsFile& base, const ResultsFile& cur, const 
         continue;
       }
       report.comparisons.push_back(compare_independent(bcell.id, *m, xs, ys, opt));
+      report.comparisons.back().disturbed = bcell.disturbed || ccell.disturbed;
     }
+    note_disturbed(report, bcell.id, bcell.disturbed, ccell.disturbed);
   }
   return report;
 }

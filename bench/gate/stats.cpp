@@ -36,6 +36,23 @@ std::vector<double> exact_u_counts(std::size_t nx, std::size_t ny) {
   return table[nx][ny];
 }
 
+struct Tails {
+  double upper = 1;  // P(statistic >= observed)
+  double lower = 1;  // P(statistic <= observed)
+};
+
+// Both one-sided tails of an exact null distribution given as counts per whole-number statistic value.
+Tails exact_tails(const std::vector<double>& counts, double observed) {
+  const auto obs = static_cast<std::size_t>(std::llround(observed));
+  double total = 0, at_least = 0, at_most = 0;
+  for (std::size_t v = 0; v < counts.size(); ++v) {
+    total += counts[v];
+    if (v >= obs) at_least += counts[v];
+    if (v <= obs) at_most += counts[v];
+  }
+  return {at_least / total, at_most / total};
+}
+
 }  // namespace
 
 double median(std::vector<double> values) {
@@ -60,18 +77,10 @@ MannWhitney mann_whitney(const std::vector<double>& x, const std::vector<double>
   const bool ties = groups.size() < nx + ny;
 
   if (!ties && nx <= kExactMaxPerSide && ny <= kExactMaxPerSide) {
-    const std::vector<double> counts = exact_u_counts(nx, ny);
-    double total = 0;
-    for (double c : counts) total += c;
     // With no ties U is a whole number.
-    const auto u_obs = static_cast<std::size_t>(std::llround(r.u));
-    double at_least = 0, at_most = 0;
-    for (std::size_t u = 0; u < counts.size(); ++u) {
-      if (u >= u_obs) at_least += counts[u];
-      if (u <= u_obs) at_most += counts[u];
-    }
-    r.p_greater = at_least / total;
-    r.p_less = at_most / total;
+    const Tails t = exact_tails(exact_u_counts(nx, ny), r.u);
+    r.p_greater = t.upper;
+    r.p_less = t.lower;
     r.exact = true;
     return r;
   }
@@ -155,15 +164,9 @@ SignedRank wilcoxon_signed_rank(const std::vector<double>& diffs) {
     for (std::size_t rank = 1; rank <= n; ++rank) {
       for (std::size_t w = max_w; w >= rank; --w) counts[w] += counts[w - rank];
     }
-    const auto w_obs = static_cast<std::size_t>(std::llround(r.w_plus));
-    double total = 0, at_least = 0, at_most = 0;
-    for (std::size_t w = 0; w <= max_w; ++w) {
-      total += counts[w];
-      if (w >= w_obs) at_least += counts[w];
-      if (w <= w_obs) at_most += counts[w];
-    }
-    r.p_above = at_least / total;
-    r.p_below = at_most / total;
+    const Tails t = exact_tails(counts, r.w_plus);
+    r.p_above = t.upper;
+    r.p_below = t.lower;
     r.exact = true;
     return r;
   }

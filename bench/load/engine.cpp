@@ -180,9 +180,8 @@ TimeDistribution describe(const LatencyHistogram& h) {
   return d;
 }
 
-}  // namespace
-
-LoadResult run_load(const LoadOptions& in) {
+// Options checked, target resolved and probed, request built, the clock started.
+LoadOptions prepare(const LoadOptions& in, RunShared& sh) {
   LoadOptions opt = in;
   if (!opt.url.empty()) {
     const Url u = parse_url(opt.url);
@@ -191,44 +190,56 @@ LoadResult run_load(const LoadOptions& in) {
     opt.path = u.path;
   }
   validate(opt);
-  const bool uring = opt.engine == "uring";
-  if (uring) {
+  if (opt.engine == "uring") {
     const std::string why = uring_engine_unavailable();
     require(why.empty(), "--engine uring: io_uring unavailable: " + why);
   }
-  RunShared sh;
-  sh.opt = &opt;
   sh.addr = resolve(opt, sh.addr_len);
   preflight(opt, sh.addr, sh.addr_len);
   sh.request = build_request(opt, sh.addr);
+  return opt;
+}
 
-  const uint32_t threads = opt.threads;
+void start_clock(const LoadOptions& opt, RunShared& sh) {
   sh.t0_ns = now_ns();
   sh.measure_start_ns = sh.t0_ns + static_cast<int64_t>(opt.warmup_s * 1e9);
   sh.end_ns = opt.duration_s > 0 ? sh.measure_start_ns + static_cast<int64_t>(opt.duration_s * 1e9) : 0;
+}
 
-  std::deque<WorkerProgress> progress(threads);  // atomics: not movable, so a deque
-  std::vector<WorkerResult> results(threads);
-  std::vector<std::string> fatal(threads);
-  std::atomic<uint32_t> running{threads};
+// What the threads of one run hand back. progress holds atomics (not movable), hence a deque.
+struct Workers {
+  explicit Workers(uint32_t n) : progress(n), results(n), fatal(n), running(n) {}
+  std::deque<WorkerProgress> progress;
+  std::vector<WorkerResult> results;
+  std::vector<std::string> fatal;
+  std::atomic<uint32_t> running;
   std::vector<std::thread> pool;
-  pool.reserve(threads);
+};
+
+void start_workers(const LoadOptions& opt, RunShared& sh, Workers& w) {
+  const uint32_t threads = opt.threads;
+  const bool uring = opt.engine == "uring";
+  w.pool.reserve(threads);
   for (uint32_t i = 0; i < threads; ++i) {
     WorkerPlan plan;
     plan.index = i;
     plan.connections = share(opt.connections, threads, i);
     plan.requests = opt.requests > 0 ? share<uint64_t>(opt.requests, threads, i) : UINT64_MAX;
     plan.rate = opt.rate / threads;
-    pool.emplace_back([&, plan, i] {
+    w.pool.emplace_back([&sh, &w, plan, i, uring] {
       if (uring) {
-        run_worker_uring(sh, plan, progress[i], results[i], fatal[i]);
+        run_worker_uring(sh, plan, w.progress[i], w.results[i], w.fatal[i]);
       } else {
-        run_worker(sh, plan, progress[i], results[i], fatal[i]);
+        run_worker(sh, plan, w.progress[i], w.results[i], w.fatal[i]);
       }
-      running.fetch_sub(1, std::memory_order_release);
+      w.running.fetch_sub(1, std::memory_order_release);
     });
   }
+}
 
+// Waits for the workers: calls at_measure_start at the window's edge, turns a stop signal into an abort and
+// shows progress. Returns whether the run was interrupted.
+bool supervise(const LoadOptions& opt, RunShared& sh, Workers& w) {
   bool interrupted = false;
   double last_done = 0;
   int64_t last_ns = sh.t0_ns;
@@ -239,7 +250,7 @@ LoadResult run_load(const LoadOptions& in) {
     edge_called = true;
   };
   if (opt.warmup_s == 0) call_edge();
-  while (running.load(std::memory_order_acquire) > 0) {
+  while (w.running.load(std::memory_order_acquire) > 0) {
     std::this_thread::sleep_for(kPollInterval);
     if (!edge_called && now_ns() >= sh.measure_start_ns) call_edge();
     if (stop_requested() && !interrupted) {
@@ -247,65 +258,76 @@ LoadResult run_load(const LoadOptions& in) {
       sh.abort.store(true, std::memory_order_relaxed);
     }
     if (opt.progress && std::chrono::steady_clock::now() >= next_progress) {
-      print_progress(sh, progress, last_done, last_ns);
+      print_progress(sh, w.progress, last_done, last_ns);
       next_progress += kProgressInterval;
     }
   }
-  for (auto& t : pool) t.join();
+  for (auto& t : w.pool) t.join();
   if (opt.progress) std::fputs("\r\033[K", stderr);
+  return interrupted;
+}
 
-  LoadResult res;
+// Histograms merged over the threads.
+struct Merged {
   LatencyHistogram hist, lag, arrival;
   CompletionsPerMs per_ms;
-  int64_t finished = sh.measure_start_ns;
+  int64_t finished_ns = 0;
+};
+
+// Sums the threads' counts into `res` and their histograms into the returned Merged.
+Merged merge_counts(const RunShared& sh, const Workers& w, LoadResult& res) {
+  Merged m;
+  m.finished_ns = sh.measure_start_ns;
   std::array<uint64_t, 600> status{};
   std::array<uint64_t, kErrorClassNames.size()> errors{};
-  for (uint32_t i = 0; i < threads; ++i) {
-    const WorkerResult& w = results[i];
-    hist.merge(w.latency);
-    lag.merge(w.client_lag);
-    arrival.merge(w.arrival_latency);
-    per_ms.merge(w.per_ms);
-    res.completed += w.completed;
-    res.ok += w.ok;
-    res.sent += w.sent;
-    res.connects += w.connects;
-    res.connections_used += w.peak_open;
-    for (std::size_t s = 0; s < status.size(); ++s) status[s] += w.status[s];
-    for (std::size_t e = 0; e < errors.size(); ++e) errors[e] += w.errors[e];
-    finished = std::max(finished, w.finished_ns);
-    const double util = w.wall_s > 0 ? w.cpu_s / w.wall_s : 0;
+  for (std::size_t i = 0; i < w.results.size(); ++i) {
+    const WorkerResult& r = w.results[i];
+    m.hist.merge(r.latency);
+    m.lag.merge(r.client_lag);
+    m.arrival.merge(r.arrival_latency);
+    m.per_ms.merge(r.per_ms);
+    res.completed += r.completed;
+    res.ok += r.ok;
+    res.sent += r.sent;
+    res.connects += r.connects;
+    res.connections_used += r.peak_open;
+    for (std::size_t s = 0; s < status.size(); ++s) status[s] += r.status[s];
+    for (std::size_t e = 0; e < errors.size(); ++e) errors[e] += r.errors[e];
+    m.finished_ns = std::max(m.finished_ns, r.finished_ns);
+    const double util = r.wall_s > 0 ? r.cpu_s / r.wall_s : 0;
     res.thread_cpu_util.push_back(util);
     if (util > kClientBoundUtil) res.client_bound = true;
-    if (!fatal[i].empty()) res.warnings.push_back(fmt::format("client thread {} stopped early: {}", i, fatal[i]));
+    if (!w.fatal[i].empty()) res.warnings.push_back(fmt::format("client thread {} stopped early: {}", i, w.fatal[i]));
   }
   for (std::size_t s = 0; s < status.size(); ++s) {
     if (status[s]) res.status_counts[static_cast<int>(s)] = status[s];
   }
   for (std::size_t e = 0; e < errors.size(); ++e) res.errors[kErrorClassNames[e]] = errors[e];
+  return m;
+}
 
-  if (sh.end_ns != 0) finished = std::min(finished, sh.end_ns);
+// Rates over the measured window and the latency distributions.
+void describe_window(const RunShared& sh, Merged& m, LoadResult& res) {
+  const int64_t finished = sh.end_ns != 0 ? std::min(m.finished_ns, sh.end_ns) : m.finished_ns;
   res.elapsed_s = static_cast<double>(std::max<int64_t>(0, finished - sh.measure_start_ns)) / 1e9;
   res.requests_per_s = res.elapsed_s > 0 ? static_cast<double>(res.completed) / res.elapsed_s : 0;
   res.send_rate_per_s = res.elapsed_s > 0 ? static_cast<double>(res.sent) / res.elapsed_s : 0;
-  res.completions_per_ms = describe_spread(per_ms, static_cast<uint64_t>(res.elapsed_s * 1000));
-  TimeDistribution latency = describe(hist);
+  res.completions_per_ms = describe_spread(m.per_ms, static_cast<uint64_t>(res.elapsed_s * 1000));
+  TimeDistribution latency = describe(m.hist);
   res.fastest_s = latency.fastest_s;
   res.slowest_s = latency.slowest_s;
   res.average_s = latency.average_s;
   res.percentiles_s = std::move(latency.percentiles_s);
-  if (lag.count() > 0) {
-    res.client_lag = describe(lag);
-    res.arrival_latency = describe(arrival);
+  if (m.lag.count() > 0) {
+    res.client_lag = describe(m.lag);
+    res.arrival_latency = describe(m.arrival);
   }
-  for (const auto& [upper, count] : hist.buckets()) res.histogram.emplace_back(static_cast<double>(upper) / 1e9, count);
-  res.mode = opt.rate > 0 ? "open" : "closed";
-  res.threads = threads;
-  if (interrupted) {
-    res.stopped_by = "interrupted";
-  } else if (sh.measured_errors.load() > opt.max_errors) {
-    res.stopped_by = "max-errors";
+  for (const auto& [upper, count] : m.hist.buckets()) {
+    res.histogram.emplace_back(static_cast<double>(upper) / 1e9, count);
   }
+}
+
+void add_warnings(const LoadOptions& opt, LoadResult& res) {
   if (res.client_bound) {
     res.warnings.push_back(fmt::format(
         "a client thread used more than {:.0f} % of a core: the client may be the bottleneck (try --threads)",
@@ -327,6 +349,30 @@ LoadResult run_load(const LoadOptions& in) {
   if (opt.ramp_s > 0 && opt.warmup_s < opt.ramp_s) {
     res.warnings.push_back("--warmup is shorter than --ramp: the measured window includes connections still starting");
   }
+}
+
+}  // namespace
+
+LoadResult run_load(const LoadOptions& in) {
+  RunShared sh;
+  const LoadOptions opt = prepare(in, sh);
+  sh.opt = &opt;
+  start_clock(opt, sh);
+  Workers workers(opt.threads);
+  start_workers(opt, sh, workers);
+  const bool interrupted = supervise(opt, sh, workers);
+
+  LoadResult res;
+  Merged merged = merge_counts(sh, workers, res);
+  describe_window(sh, merged, res);
+  res.mode = opt.rate > 0 ? "open" : "closed";
+  res.threads = opt.threads;
+  if (interrupted) {
+    res.stopped_by = "interrupted";
+  } else if (sh.measured_errors.load() > opt.max_errors) {
+    res.stopped_by = "max-errors";
+  }
+  add_warnings(opt, res);
   return res;
 }
 

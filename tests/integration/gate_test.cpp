@@ -133,6 +133,59 @@ TEST_CASE("file compare: corrupt, mismatched or missing input exits 2 with one l
   CHECK(run_ringbench({"gate", good.path(), good.path(), "--new-args", "--spin-us 5"}).exit_code == 2);
 }
 
+TEST_CASE("file compare: a gate that tested nothing exits 2 with one line, never PASS", "[gate]") {
+  TempFile two(results({6.0, 6.1}).dump());
+  const auto r = run_ringbench({"gate", two.path(), two.path()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "ringbench gate: could not decide: 4 comparisons untested, need ≥ 3 runs a side\n");
+  CHECK(r.out.find("PASS") == std::string::npos);
+  CHECK(r.out.find("COULD NOT DECIDE") != std::string::npos);
+  // A smaller alpha needs more runs, and the line says how many.
+  TempFile three(results({6.0, 6.1, 5.9}).dump());
+  const auto strict = run_ringbench({"gate", three.path(), three.path(), "--alpha", "0.01"});
+  CHECK(strict.exit_code == 2);
+  CHECK(strict.err.find("need ≥ 5 runs a side") != std::string::npos);
+  CHECK(run_ringbench({"gate", three.path(), three.path()}).exit_code == 0);
+}
+
+TEST_CASE("file compare: a malformed or missing metric exits 2 naming the file and cell", "[gate]") {
+  TempFile good(results(kBase).dump());
+  json damaged = results(kBase);
+  damaged["scenarios"][0]["cells"][0]["runs"][3]["server"]["cpu_us_per_req"] = "fast";
+  TempFile bad(damaged.dump());
+  auto r = run_ringbench({"gate", good.path(), bad.path()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find(bad.path()) != std::string::npos);
+  CHECK(r.err.find("cell hello/uring/c=100/z=5s run 4") != std::string::npos);
+  CHECK(r.err.find("cpu_us_per_req") != std::string::npos);
+  CHECK(one_line(r.err));
+  CHECK(r.out.find("PASS") == std::string::npos);
+
+  json missing = results(kBase);
+  for (auto& run : missing["scenarios"][0]["cells"][0]["runs"]) run["server"].erase("cpu_us_per_req");
+  TempFile without(missing.dump());
+  r = run_ringbench({"gate", without.path(), without.path(), "--metric", "cpu_us_per_req"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("metric cpu_us_per_req missing") != std::string::npos);
+  CHECK(one_line(r.err));
+}
+
+TEST_CASE("gate: non-finite or out-of-range numbers exit 2 before anything is read", "[gate]") {
+  TempFile base(results(kBase).dump()), cur(results(kSlower).dump());
+  for (const std::vector<std::string>& extra : std::vector<std::vector<std::string>>{
+           {"--tolerance", "nan"}, {"--tolerance", "inf"}, {"--tolerance", "-1"}, {"--alpha", "nan"},
+           {"--alpha", "-inf"}, {"--alpha", "0.9"}}) {
+    std::vector<std::string> args = {"gate", base.path(), cur.path()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    INFO(extra[0] << " " << extra[1]);
+    const auto r = run_ringbench(args);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(extra[0]) != std::string::npos);
+    CHECK(one_line(r.err));
+    CHECK(r.out.empty());
+  }
+}
+
 TEST_CASE("A/B: a NEW build that burns CPU per request fails, identical builds pass", "[gate]") {
   // Tiny counts keep this to seconds; --spin-us 300 makes each request cost far more CPU than the server's
   // own few microseconds, so the regression is unmistakable even on a busy machine.

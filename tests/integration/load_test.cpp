@@ -448,3 +448,92 @@ TEST_CASE("load: bad input is one line on stderr and exit 2", "[load]") {
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   }
 }
+
+TEST_CASE("load: numbers out of range or not finite are refused before anything runs", "[load]") {
+  SKIP_IF_ENGINE_UNAVAILABLE();
+  ServerProcess srv({"--delay-ms", "0"});
+  const std::vector<std::vector<std::string>> cases = {
+      {"load", url(srv), "-z", "1e308s"}, {"load", url(srv), "-z", "1e308m"}, {"load", url(srv), "-z", "nan"},
+      {"load", url(srv), "-z", "infs"},   {"load", url(srv), "-z", "0s"},     {"load", url(srv), "--rate", "nan"},
+      {"load", url(srv), "--rate", "inf"}, {"load", url(srv), "-t", "nans"},  {"load", url(srv), "--warmup", "-1s"},
+      {"load", url(srv), "--ramp", "1e300h"},
+  };
+  for (const auto& args : cases) {
+    std::string shown;
+    for (const auto& a : args) shown += a + " ";
+    INFO(shown);
+    const auto started = std::chrono::steady_clock::now();
+    const CommandResult r = run_ringbench(args, std::chrono::seconds(20));
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+  }
+}
+
+TEST_CASE("load: -z wins over -n, as in hey", "[load]") {
+  SKIP_IF_ENGINE_UNAVAILABLE();
+  ServerProcess srv(kKeepAlive4);
+  const json j = load_json({url(srv), "-n", "10", "-z", "1s", "-c", "2"});
+  // Stopping after 10 requests would take milliseconds; the run lasts the whole second instead.
+  CHECK(j["completed"].get<uint64_t>() > 10);
+  CHECK(j["elapsed_s"].get<double>() > 0.8);
+}
+
+TEST_CASE("load: wrk's -t2 and -d10s are refused with the likely meaning", "[load]") {
+  DeadPort dead;
+  const std::string u = "http://127.0.0.1:" + std::to_string(dead.port) + "/";
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"load", u, "-t2", "-c", "10"}, {"load", u, "-t", "4"}}) {
+    const CommandResult r = run_ringbench(args);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("-t is the per-request timeout here") != std::string::npos);
+    CHECK(r.err.find("did you mean --threads") != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  const CommandResult d = run_ringbench({"load", u, "-d10s", "-c", "10"});
+  CHECK(d.exit_code == 2);
+  CHECK(d.err.find("did you mean -z 10s") != std::string::npos);
+  CHECK(std::count(d.err.begin(), d.err.end(), '\n') == 1);
+  // A timeout with a unit is not a wrk habit: it reaches the connection attempt (which fails here).
+  const CommandResult t = run_ringbench({"load", u, "-t", "2s", "-n", "1", "-c", "1"});
+  CHECK(t.err.find("cannot connect") != std::string::npos);
+}
+
+TEST_CASE("load: --json - writes the JSON to stdout and the summary to stderr", "[load]") {
+  SKIP_IF_ENGINE_UNAVAILABLE();
+  ServerProcess srv(kKeepAlive4);
+  const bool dash_existed = ::access("-", F_OK) == 0;
+  const CommandResult r = run_ringbench(load_args({url(srv), "-n", "20", "-c", "2", "--json", "-"}));
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  const json j = json::parse(r.out);
+  CHECK(j["completed"] == 20);
+  CHECK(r.err.find("Requests/sec") != std::string::npos);
+  if (!dash_existed) CHECK(::access("-", F_OK) != 0);  // no file named "-"
+}
+
+TEST_CASE("load: --json to an unwritable path is refused before the run", "[load]") {
+  DeadPort dead;  // the run itself would fail to connect: the --json check must come first
+  const std::string u = "http://127.0.0.1:" + std::to_string(dead.port) + "/";
+  const CommandResult r = run_ringbench({"load", u, "-n", "1", "-c", "1", "--json", "/proc/nope/out.json"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--json /proc/nope/out.json") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
+TEST_CASE("load: sub-millisecond latencies keep their digits in the summary", "[load]") {
+  SKIP_IF_ENGINE_UNAVAILABLE();
+  ServerProcess srv(kKeepAlive4);
+  const CommandResult r = run_ringbench(load_args({url(srv), "-n", "200", "-c", "2"}));
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("Fastest:\t0.0000 secs") == std::string::npos);
+  CHECK(r.out.find("in 0.0000 secs") == std::string::npos);
+}
+
+TEST_CASE("load --help carries an example", "[load]") {
+  const CommandResult r = run_ringbench({"load", "--help"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("Examples:") != std::string::npos);
+  CHECK(r.out.find("ringbench load http://127.0.0.1:8000/") != std::string::npos);
+}
