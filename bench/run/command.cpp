@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 #include <stdexcept>
+#include <variant>
 
 #include "core/cli_numbers.hpp"
 #include "run/command.hpp"
@@ -87,8 +88,8 @@ std::vector<CellSpec> loads_of(const Scenario& s) {
     load.variant.clear();
     load.label.clear();
     load.reference.reset();
-    const std::string key = fmt::format("{}|{}|{}|{}|{}|{}|{}", c.delay_ms, c.concurrency, c.requests, c.duration_s,
-                                        c.warmup_s, c.path, c.client_threads);
+    const std::string key = fmt::format("{}|{}|{}|{}|{}|{}|{}", c.delay_ms, c.load.connections, c.load.requests, c.load.duration_s,
+                                        c.load.warmup_s, c.load.path, c.load.threads);
     if (seen.insert(key).second) out.push_back(load);
   }
   return out;
@@ -151,8 +152,8 @@ void draw_progress(const std::string& scenario, std::size_t index, std::size_t t
   const std::size_t filled = total ? finished * kProgressWidth / total : 0;
   std::string bar(filled, '#');
   bar.resize(kProgressWidth, '-');
-  std::string what = fmt::format("{}: {} c={} {}", scenario, cell.label, cell.concurrency,
-                                 cell.requests ? fmt::format("n={}", cell.requests) : fmt::format("z={:g}s", cell.duration_s));
+  std::string what = fmt::format("{}: {} c={} {}", scenario, cell.label, cell.load.connections,
+                                 cell.load.requests ? fmt::format("n={}", cell.load.requests) : fmt::format("z={:g}s", cell.load.duration_s));
   if (done && !done->ok) what += " FAILED";
   if (what.size() > 60) what.resize(60);
   fmt::print(stderr, "\r[{}] {}/{} {:<60}", bar, finished, total, what);
@@ -176,13 +177,70 @@ void write_file(const std::filesystem::path& p, const std::string& text) {
   if (!f) throw std::runtime_error("cannot write " + p.string());
 }
 
-}  // namespace
-
-int run_main(int argc, char** argv) {
+// What the command line asks for, checked before anything runs.
+struct Plan {
   std::vector<Scenario> scenarios;
-  run::RunnerOptions ropt;
+  run::RunnerOptions runner;
   std::string out_dir;
   bool strict = false;
+};
+
+run::ClientKind parse_client(const std::string& client) {
+  if (client == "builtin") return run::ClientKind::builtin;
+  if (client != "wrk" && client != "hey") throw std::invalid_argument("--client must be builtin, wrk or hey, not '" + client + "'");
+  if (!run::tool_installed(client)) throw std::invalid_argument("--client " + client + ": not installed");
+  return client == "wrk" ? run::ClientKind::wrk : run::ClientKind::hey;
+}
+
+run::RunnerOptions runner_options(const cxxopts::ParseResult& r) {
+  run::RunnerOptions ropt;
+  ropt.repeat = parse_number<uint32_t>("repeat", r["repeat"].as<std::string>(), 1, kMaxRepeat);
+  ropt.pin = r.count("pin") > 0;
+  ropt.ready_timeout = std::chrono::milliseconds(
+      parse_number<uint32_t>("ready-timeout-ms", r["ready-timeout-ms"].as<std::string>(), 1, 600'000));
+  ropt.client = parse_client(r["client"].as<std::string>());
+  if (r.count("server-bin")) {
+    ropt.server_bin = r["server-bin"].as<std::string>();
+    if (::access(ropt.server_bin.c_str(), X_OK) != 0) {
+      throw std::invalid_argument("--server-bin " + ropt.server_bin + ": not an executable file");
+    }
+  }
+  if (ropt.pin && ::sysconf(_SC_NPROCESSORS_ONLN) < 2) throw std::invalid_argument("--pin needs at least 2 CPUs");
+  return ropt;
+}
+
+// The scenarios with --backends and --external applied.
+std::vector<Scenario> selected_scenarios(const cxxopts::ParseResult& r) {
+  std::vector<std::string> backends;
+  if (r.count("backends")) {
+    backends = split_backends(r["backends"].as<std::string>());
+    if (backends.empty()) throw std::invalid_argument("--backends is empty");
+    for (const auto& b : backends) run::parse_variant(b);  // throws for an unknown backend
+  }
+  std::vector<std::pair<std::string, std::string>> externals;
+  if (r.count("external")) {
+    for (const auto& e : r["external"].as<std::vector<std::string>>()) externals.push_back(parse_external(e));
+  }
+  std::vector<Scenario> scenarios;
+  for (const auto& name : split(r["scenario"].as<std::string>(), ',')) {
+    Scenario s = run::load_scenario(name);
+    select_servers(s, backends, externals);
+    if (s.cells.empty()) throw std::invalid_argument("scenario " + s.name + ": no cells left after --backends");
+    scenarios.push_back(std::move(s));
+  }
+  if (scenarios.empty()) throw std::invalid_argument("--scenario is empty");
+  return scenarios;
+}
+
+void list_scenarios() {
+  for (const auto& n : run::scenario_names()) {
+    const Scenario s = run::load_scenario(n);
+    fmt::print("{:<10} {} cells  {}\n", n, s.cells.size(), s.description);
+  }
+}
+
+// The plan, or the exit code when there is nothing to run (help, --list) or the command line is wrong.
+std::variant<Plan, int> parse_plan(int argc, char** argv) {
   try {
     cxxopts::Options options = make_options();
     const cxxopts::ParseResult r = options.parse(argc, argv);
@@ -192,95 +250,69 @@ int run_main(int argc, char** argv) {
     }
     if (!r.unmatched().empty()) throw std::invalid_argument("unexpected argument '" + r.unmatched().front() + "'");
     if (r.count("list")) {
-      for (const auto& n : run::scenario_names()) {
-        const Scenario s = run::load_scenario(n);
-        fmt::print("{:<10} {} cells  {}\n", n, s.cells.size(), s.description);
-      }
+      list_scenarios();
       return 0;
     }
-    ropt.repeat = parse_number<uint32_t>("repeat", r["repeat"].as<std::string>(), 1, kMaxRepeat);
-    ropt.pin = r.count("pin") > 0;
-    ropt.ready_timeout = std::chrono::milliseconds(
-        parse_number<uint32_t>("ready-timeout-ms", r["ready-timeout-ms"].as<std::string>(), 1, 600'000));
-    strict = r.count("strict") > 0;
-    const std::string client = r["client"].as<std::string>();
-    if (client == "builtin") {
-      ropt.client = run::ClientKind::builtin;
-    } else if (client == "wrk" || client == "hey") {
-      if (!run::tool_installed(client)) throw std::invalid_argument("--client " + client + ": not installed");
-      ropt.client = client == "wrk" ? run::ClientKind::wrk : run::ClientKind::hey;
-    } else {
-      throw std::invalid_argument("--client must be builtin, wrk or hey, not '" + client + "'");
-    }
-    if (r.count("server-bin")) {
-      ropt.server_bin = r["server-bin"].as<std::string>();
-      if (::access(ropt.server_bin.c_str(), X_OK) != 0) {
-        throw std::invalid_argument("--server-bin " + ropt.server_bin + ": not an executable file");
-      }
-    }
-    if (ropt.pin && ::sysconf(_SC_NPROCESSORS_ONLN) < 2) throw std::invalid_argument("--pin needs at least 2 CPUs");
-    if (r.count("out")) out_dir = r["out"].as<std::string>();
-
-    std::vector<std::string> backends;
-    if (r.count("backends")) {
-      backends = split_backends(r["backends"].as<std::string>());
-      if (backends.empty()) throw std::invalid_argument("--backends is empty");
-      for (const auto& b : backends) run::parse_variant(b);  // throws for an unknown backend
-    }
-    std::vector<std::pair<std::string, std::string>> externals;
-    if (r.count("external")) {
-      for (const auto& e : r["external"].as<std::vector<std::string>>()) externals.push_back(parse_external(e));
-    }
-    for (const auto& name : split(r["scenario"].as<std::string>(), ',')) {
-      Scenario s = run::load_scenario(name);
-      select_servers(s, backends, externals);
-      if (s.cells.empty()) throw std::invalid_argument("scenario " + s.name + ": no cells left after --backends");
-      scenarios.push_back(std::move(s));
-    }
-    if (scenarios.empty()) throw std::invalid_argument("--scenario is empty");
+    Plan plan;
+    plan.runner = runner_options(r);
+    plan.strict = r.count("strict") > 0;
+    if (r.count("out")) plan.out_dir = r["out"].as<std::string>();
+    plan.scenarios = selected_scenarios(r);
+    return plan;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ringbench run: %s\n", e.what());
     return 2;
   }
+}
 
+// results.json, results.csv, report.md and the charts in `dir`; throws naming what could not be written.
+void write_outputs(const std::string& dir, const nlohmann::json& env, const std::vector<run::ScenarioResult>& results) {
+  std::filesystem::create_directories(dir);
+  write_file(std::filesystem::path(dir) / "results.json", run::results_json(env, results).dump(2) + "\n");
+  write_file(std::filesystem::path(dir) / "results.csv", run::results_csv(results));
+  const run::ChartsOutcome charts = run::write_charts(dir, results);
+  write_file(std::filesystem::path(dir) / "report.md", run::report_markdown(env, results, charts.files, charts.note));
+  if (!charts.note.empty()) fmt::print(stderr, "ringbench run: {}\n", charts.note);
+  fmt::print("\nwrote {}/results.json, results.csv, report.md{}\n", dir,
+             charts.files.empty() ? "" : fmt::format(" and {} chart files", charts.files.size()));
+}
+
+run::ProgressFn progress_bar(const std::string& scenario) {
+  if (::isatty(STDERR_FILENO) != 1) return {};
+  return [scenario](std::size_t i, std::size_t n, const CellSpec& c, const run::RunResult* r) {
+    draw_progress(scenario, i, n, c, r);
+  };
+}
+
+}  // namespace
+
+int run_main(int argc, char** argv) {
+  auto parsed = parse_plan(argc, argv);
+  if (const int* code = std::get_if<int>(&parsed)) return *code;
+  const Plan& plan = std::get<Plan>(parsed);
   run::kill_servers_on_signal();
-  const nlohmann::json env =
-      run::environment_json(joined_command_line(argc, argv), ropt.server_bin.empty() ? run::self_binary() : ropt.server_bin);
-  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  const std::string server_bin = plan.runner.server_bin.empty() ? run::self_binary() : plan.runner.server_bin;
+  const nlohmann::json env = run::environment_json(joined_command_line(argc, argv), server_bin);
   std::vector<run::ScenarioResult> results;
   std::size_t cells = 0, failed = 0;
-  for (const Scenario& s : scenarios) {
-    run::ProgressFn progress;
-    if (tty) {
-      progress = [&s](std::size_t i, std::size_t n, const CellSpec& c, const run::RunResult* r) {
-        draw_progress(s.name, i, n, c, r);
-      };
-    }
-    results.push_back(run::run_scenario(s, ropt, progress));
+  for (const Scenario& s : plan.scenarios) {
+    results.push_back(run::run_scenario(s, plan.runner, progress_bar(s.name)));
     run::print_table(stdout, results.back());
     for (const auto& c : results.back().cells) {
       ++cells;
       failed += c.ok() ? 0 : 1;
     }
   }
-
-  if (!out_dir.empty()) {
+  if (!plan.out_dir.empty()) {
     try {
-      std::filesystem::create_directories(out_dir);
-      write_file(std::filesystem::path(out_dir) / "results.json", run::results_json(env, results).dump(2) + "\n");
-      write_file(std::filesystem::path(out_dir) / "results.csv", run::results_csv(results));
-      const run::ChartsOutcome charts = run::write_charts(out_dir, results);
-      write_file(std::filesystem::path(out_dir) / "report.md", run::report_markdown(env, results, charts.files, charts.note));
-      if (!charts.note.empty()) fmt::print(stderr, "ringbench run: {}\n", charts.note);
-      fmt::print("\nwrote {}/results.json, results.csv, report.md{}\n", out_dir,
-                 charts.files.empty() ? "" : fmt::format(" and {} chart files", charts.files.size()));
+      write_outputs(plan.out_dir, env, results);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "ringbench run: %s\n", e.what());
       return 1;
     }
   }
   if (failed > 0) fmt::print(stderr, "ringbench run: {} of {} cells failed (reasons in their rows)\n", failed, cells);
-  return (failed == cells || (strict && failed > 0)) ? 1 : 0;
+  return (failed == cells || (plan.strict && failed > 0)) ? 1 : 0;
 }
 
 }  // namespace ringbench

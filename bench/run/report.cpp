@@ -18,7 +18,7 @@ std::string seconds(double s) {
 }
 
 std::string load_text(const CellSpec& c) {
-  return c.requests > 0 ? fmt::format("n={}", c.requests) : fmt::format("z={:g}s", c.duration_s);
+  return c.load.requests > 0 ? fmt::format("n={}", c.load.requests) : fmt::format("z={:g}s", c.load.duration_s);
 }
 
 double lat(const Figures& f, const char* k) {
@@ -34,8 +34,8 @@ Row make_row(const CellResult& cell, bool best, uint32_t repeat) {
   const CellSpec& s = cell.spec;
   Row r;
   r.mark = best ? "*" : "";
-  r.label = s.label + (s.path != "/" ? " " + s.path : "");
-  r.c = std::to_string(s.concurrency);
+  r.label = s.label + (s.load.path != "/" ? " " + s.load.path : "");
+  r.c = std::to_string(s.load.connections);
   r.load = load_text(s);
   r.bound = s.bound_rps() ? rate(*s.bound_rps()) : "-";
   r.ref = s.reference ? fmt::format("{:g} {}", s.reference->requests_per_s, s.reference->label) : "";
@@ -79,7 +79,7 @@ std::vector<bool> best_cells(const ScenarioResult& s) {
   std::map<Key, std::vector<std::size_t>> groups;
   for (std::size_t i = 0; i < s.cells.size(); ++i) {
     const CellSpec& c = s.cells[i].spec;
-    if (s.cells[i].median) groups[{c.delay_ms, c.concurrency, c.requests, c.duration_s, c.path}].push_back(i);
+    if (s.cells[i].median) groups[{c.delay_ms, c.load.connections, c.load.requests, c.load.duration_s, c.load.path}].push_back(i);
   }
   std::vector<bool> best(s.cells.size(), false);
   for (const auto& [key, members] : groups) {
@@ -167,8 +167,8 @@ std::string results_csv(const std::vector<ScenarioResult>& scenarios) {
         csv += fmt::format(
             "{},{},{},{},{},{},{},{},{:g},{},{},{},{},{:g},{},{:g},{:g},{:g},{:g},{:g},{:g},{:g},{:g},{:g},{},{:g},{:g},"
             "{:g},{:g},{:g},{:g},{},{:g},{},{},{}\n",
-            q(c.scenario), q(c.id()), q(c.variant), q(c.label), c.backend(), c.delay_ms, c.concurrency, c.requests,
-            c.duration_s, q(c.path), run, status, q(failure), f.requests_per_s, o(f.efficiency), lat(f, "p50"),
+            q(c.scenario), q(c.id()), q(c.variant), q(c.label), c.backend(), c.delay_ms, c.load.connections, c.load.requests,
+            c.load.duration_s, q(c.load.path), run, status, q(failure), f.requests_per_s, o(f.efficiency), lat(f, "p50"),
             lat(f, "p90"), lat(f, "p99"), lat(f, "p99.9"), lat(f, "max"), f.completed, f.error_total, f.non_2xx,
             sv.cpu_s, o(sv.cpu_us_per_req), sv.peak_rss_kb, sv.rss_per_conn_kb, sv.threads, sv.processes,
             sv.ctx_voluntary, sv.ctx_involuntary, o(sv.ctx_per_req), f.client.cpu_util_max,

@@ -73,10 +73,10 @@ json to_json(const CellResult& c) {
       {"variant", s.variant},
       {"label", s.label},
       {"delay_ms", s.delay_ms},
-      {"concurrency", s.concurrency},
-      {"requests", s.requests},
-      {"duration_s", s.duration_s},
-      {"path", s.path},
+      {"concurrency", s.load.connections},
+      {"requests", s.load.requests},
+      {"duration_s", s.load.duration_s},
+      {"path", s.load.path},
       {"bound_rps", opt(s.bound_rps())},
       {"reference", ref},
       {"status", c.ok() ? "ok" : "failed"},
@@ -86,11 +86,11 @@ json to_json(const CellResult& c) {
       {"min", c.min ? to_json(*c.min) : json(nullptr)},
       {"max", c.max ? to_json(*c.max) : json(nullptr)},
       // Additions beyond the schema's fields.
-      {"warmup_s", s.warmup_s},
-      {"client_threads", s.client_threads},
-      {"rate", s.rate},
-      {"ramp_s", s.ramp_s},
-      {"client_lag", s.client_lag},
+      {"warmup_s", s.load.warmup_s},
+      {"client_threads", s.load.threads},
+      {"rate", s.load.rate},
+      {"ramp_s", s.load.ramp_s},
+      {"client_lag", s.load.client_lag},
   };
   if (s.external()) j["external_cmd"] = s.external_cmd;
   return j;

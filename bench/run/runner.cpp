@@ -155,19 +155,10 @@ LaunchSpec launch_spec(const CellSpec& cell, const RunnerOptions& opt) {
 }
 
 load::LoadOptions load_options(const CellSpec& cell, uint16_t port) {
-  load::LoadOptions lo;
+  load::LoadOptions lo = cell.load;
   lo.host = "127.0.0.1";
   lo.port = port;
-  lo.path = cell.path;
-  lo.url = fmt::format("http://127.0.0.1:{}{}", port, cell.path);
-  lo.requests = cell.requests;
-  lo.duration_s = cell.duration_s;
-  lo.connections = cell.concurrency;
-  lo.threads = cell.client_threads;
-  lo.warmup_s = cell.warmup_s;
-  lo.rate = cell.rate;
-  lo.ramp_s = cell.ramp_s;
-  lo.client_lag = cell.client_lag;
+  lo.url = fmt::format("http://127.0.0.1:{}{}", port, cell.load.path);
   return lo;
 }
 
@@ -241,13 +232,70 @@ std::string error_summary(const load::LoadResult& r) {
 std::string nofile_problem(const CellSpec& cell) {
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return {};
-  const uint64_t need = cell.concurrency + kSpareFds;
+  const uint64_t need = cell.load.connections + kSpareFds;
   if (lim.rlim_max != RLIM_INFINITY && need > lim.rlim_max) {
     return fmt::format("needs about {} open files per process, the hard RLIMIT_NOFILE is {} "
                        "(raise it: ulimit -Hn / limits.conf / systemd LimitNOFILE)",
                        need, static_cast<uint64_t>(lim.rlim_max));
   }
   return {};
+}
+
+// What one measured window saw: the client's result and the server tree's figures over the window.
+struct Window {
+  load::LoadResult load;
+  std::string load_failure;
+  ServerFigures server;  // cpu_s, context switches
+  // Threads that exit before the window's last sample (thread per connection: the client closing its
+  // connections ends them) take their context-switch counts along: then no per-request figure.
+  bool ctx_complete = true;
+  double peak_rss_kb = 0;
+  uint64_t peak_threads = 0, peak_processes = 0;
+};
+
+// Loads the server while sampling its tree. Built-in client: the sampler takes the window's first sample
+// when the warm-up ends. wrk/hey: the window starts after their separate warm-up run.
+Window measure(ServerProcess& server, const CellSpec& cell, const RunnerOptions& opt) {
+  Window w;
+  const bool inproc = opt.client == ClientKind::builtin;
+  TreeSampler sampler(server.pid(), opt.sample_period, inproc ? cell.load.warmup_s : 3600.0 * 24);
+  TreeSample edge;
+  auto at_edge = [&] { edge = sample_tree(server.pid(), true); };
+  try {
+    w.load = run_client(load_options(cell, server.port()), opt, at_edge);
+  } catch (const std::exception& e) {
+    w.load_failure = std::string("load failed: ") + e.what();
+  }
+  const TreeSample window_end = sample_tree(server.pid(), true);
+  sampler.finish();
+  sampler.track(window_end);
+  const TreeSample& start = inproc ? sampler.window_start() : edge;
+  w.server.cpu_s = cpu_between(start, window_end);
+  const TaskCounters d = tasks_between(start, window_end);
+  w.server.ctx_voluntary = static_cast<double>(d.ctx_voluntary);
+  w.server.ctx_involuntary = static_cast<double>(d.ctx_involuntary);
+  w.ctx_complete = d.lost == 0;
+  w.peak_rss_kb = sampler.peak_rss_kb();
+  w.peak_threads = sampler.peak_threads();
+  w.peak_processes = sampler.peak_processes();
+  return w;
+}
+
+// The client's figures beside the server tree's, per request where a request count exists.
+Figures window_figures(const Window& w, const CellSpec& cell, const TreeSample& at_ready) {
+  Figures f = figures_from(w.load, cell);
+  f.server = w.server;
+  ServerFigures& s = f.server;
+  s.peak_rss_kb = w.peak_rss_kb;
+  s.rss_per_conn_kb = std::max(0.0, w.peak_rss_kb - at_ready.rss_kb) / cell.load.connections;
+  s.threads = static_cast<double>(w.peak_threads);
+  s.processes = static_cast<double>(w.peak_processes);
+  if (w.load.completed > 0) {
+    const auto completed = static_cast<double>(w.load.completed);
+    s.cpu_us_per_req = s.cpu_s * 1e6 / completed;
+    if (w.ctx_complete) s.ctx_per_req = (s.ctx_voluntary + s.ctx_involuntary) / completed;
+  }
+  return f;
 }
 
 }  // namespace
@@ -270,40 +318,7 @@ RunResult run_cell_once(const CellSpec& cell, const RunnerOptions& opt) {
   ServerProcess server;
   if (!server.start(spec, opt.ready_timeout, res.failure)) return res;
   const TreeSample at_ready = settled_tree(server.pid());
-
-  load::LoadResult lr;
-  TreeSample window_end;
-  double peak_rss = 0;
-  uint64_t peak_threads = 0, peak_procs = 0;
-  std::string load_failure;
-  // Threads that exit before the window's last sample (thread per connection: the client closing its
-  // connections ends them) take their context-switch counts along: then no per-request figure.
-  bool ctx_complete = true;
-  {
-    // Built-in client: the sampler takes the window's first sample when the warm-up ends. wrk/hey: the
-    // window starts after their separate warm-up run.
-    const bool inproc = opt.client == ClientKind::builtin;
-    TreeSampler sampler(server.pid(), opt.sample_period, inproc ? cell.warmup_s : 3600.0 * 24);
-    TreeSample edge;
-    auto at_edge = [&] { edge = sample_tree(server.pid(), true); };
-    try {
-      lr = run_client(load_options(cell, server.port()), opt, at_edge);
-    } catch (const std::exception& e) {
-      load_failure = std::string("load failed: ") + e.what();
-    }
-    window_end = sample_tree(server.pid(), true);
-    sampler.finish();
-    sampler.track(window_end);
-    const TreeSample& start = inproc ? sampler.window_start() : edge;
-    res.figures.server.cpu_s = cpu_between(start, window_end);
-    const TaskCounters d = tasks_between(start, window_end);
-    res.figures.server.ctx_voluntary = static_cast<double>(d.ctx_voluntary);
-    res.figures.server.ctx_involuntary = static_cast<double>(d.ctx_involuntary);
-    ctx_complete = d.lost == 0;
-    peak_rss = sampler.peak_rss_kb();
-    peak_threads = sampler.peak_threads();
-    peak_procs = sampler.peak_processes();
-  }
+  Window w = measure(server, cell, opt);
 
   // A server that died during the load is a crash, whatever the client saw.
   if (auto code = server.exited()) {
@@ -314,28 +329,14 @@ RunResult run_cell_once(const CellSpec& cell, const RunnerOptions& opt) {
   }
   std::string stop_note;
   res.exit_status = server.stop(opt.stop_grace, stop_note);
-
-  if (!load_failure.empty()) {
-    res.failure = load_failure;
+  if (!w.load_failure.empty()) {
+    res.failure = w.load_failure;
     return res;
   }
-  Figures& f = res.figures;
-  const ServerFigures measured_server = f.server;
-  f = figures_from(lr, cell);
-  f.server = measured_server;
-  ServerFigures& s = f.server;
-  s.peak_rss_kb = peak_rss;
-  s.rss_per_conn_kb = std::max(0.0, peak_rss - at_ready.rss_kb) / cell.concurrency;
-  s.threads = static_cast<double>(peak_threads);
-  s.processes = static_cast<double>(peak_procs);
-  if (lr.completed > 0) {
-    s.cpu_us_per_req = s.cpu_s * 1e6 / static_cast<double>(lr.completed);
-    if (ctx_complete) s.ctx_per_req = (s.ctx_voluntary + s.ctx_involuntary) / static_cast<double>(lr.completed);
-  }
-  res.elapsed_s = lr.elapsed_s;
-
-  if (lr.ok == 0) {
-    res.failure = "no successful responses (errors: " + error_summary(lr) + ")";
+  res.figures = window_figures(w, cell, at_ready);
+  res.elapsed_s = w.load.elapsed_s;
+  if (w.load.ok == 0) {
+    res.failure = "no successful responses (errors: " + error_summary(w.load) + ")";
   } else if (res.exit_status != 0 || !stop_note.empty()) {
     res.failure = "unclean exit after SIGTERM (" + describe_status(res.exit_status) + ")";
     if (!stop_note.empty()) res.failure += ": " + stop_note;

@@ -7,6 +7,8 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include "load/engine.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -35,20 +37,13 @@ struct CellSpec {
   std::string external_cmd;  // non-empty: run `/bin/sh -c "exec CMD"` with every {port} replaced
   std::string label;         // for tables; defaults to the variant
   uint32_t delay_ms = 250;   // built-ins get --delay-ms; the Little's-law bound uses it for every server
-  uint32_t concurrency = 10;
-  uint64_t requests = 0;     // closed loop over -n requests (hey -n); 0 means run for duration_s
-  double duration_s = 0;     // -z
-  double warmup_s = 0;       // load not recorded (same connections, then the measured window)
-  // Open loop (--rate): requests/s offered in total over the `concurrency` connections, whatever the
-  // server does. 0 = closed loop. A fixed offered load keeps the server's batching the same between
-  // builds, so CPU per request then tracks the cost of a request (the gate's default cell uses it).
-  double rate = 0;
-  double ramp_s = 0;         // stagger the connections' first requests over this long (--ramp)
-  // Built-in client only (--client-lag): also measure p99 latency at arrival in the client's socket and
-  // the p99 time responses waited there, as latency_s "arrival_p99" and "client_lag_p99".
-  bool client_lag = false;
-  std::string path = "/";
-  uint32_t client_threads = 1;
+  // The load shape, handed to the client as it is (host, port and url are filled in per run). The scenario
+  // fields map onto it: concurrency → connections, requests (-n), duration_s (-z), warmup_s, rate (open
+  // loop: requests/s offered in total, whatever the server does; a fixed offered load keeps the server's
+  // batching the same between builds, so CPU per request then tracks the cost of a request), ramp_s,
+  // client_lag (built-in client only: p99 at arrival in the client's socket and the p99 time responses
+  // waited there, as latency_s "arrival_p99" and "client_lag_p99"), path, client_threads → threads.
+  load::LoadOptions load = default_load();
   std::optional<Reference> reference;
 
   bool external() const { return !external_cmd.empty(); }
@@ -56,6 +51,12 @@ struct CellSpec {
   // Stable across runs: scenario/variant/c=C/n=N (or z=Ds), plus /path=P when the path is not "/".
   std::string id() const;
   std::optional<double> bound_rps() const;  // concurrency / delay (or the open-loop rate); none at 0 ms closed
+
+  static load::LoadOptions default_load() {
+    load::LoadOptions o;
+    o.connections = 10;
+    return o;
+  }
 };
 
 struct Scenario {

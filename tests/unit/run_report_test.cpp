@@ -25,7 +25,7 @@ CellSpec cell(const char* variant, uint32_t delay_ms = 250) {
   CellSpec c;
   c.scenario = "t";
   c.variant = c.label = variant;
-  c.requests = 50;
+  c.load.requests = 50;
   c.delay_ms = delay_ms;
   return c;
 }
