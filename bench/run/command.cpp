@@ -14,6 +14,7 @@
 #include <variant>
 
 #include "core/cli_numbers.hpp"
+#include "core/stop_signal.hpp"
 #include "run/command.hpp"
 #include "run/external_client.hpp"
 #include "run/report.hpp"
@@ -38,12 +39,12 @@ cxxopts::Options make_options() {
     ("backends", "only these servers: BACKEND or VARIANT (e.g. uring,epoll:threads=2); a variant the scenario lacks is added at each of its loads", cxxopts::value<std::string>())
     ("external", "NAME=CMD: also run CMD (with {port}) at each of the scenario's loads; repeatable", cxxopts::value<std::vector<std::string>>())
     ("repeat", "run each cell K times, interleaved; report medians with min-max", cxxopts::value<std::string>()->default_value("1"))
-    ("out", "write results.json, results.csv, report.md and charts into DIR", cxxopts::value<std::string>())
+    ("out", "write results.json, results.csv, report.md and charts into DIR (created; rewritten as each cell completes)", cxxopts::value<std::string>())
     ("pin", "server on CPU 0, client on CPU 1")
     ("client", "load client: builtin | wrk | hey (cross-checks, when installed)", cxxopts::value<std::string>()->default_value("builtin"))
     ("server-bin", "run built-in servers from this ringbench binary (default: this one)", cxxopts::value<std::string>())
     ("ready-timeout-ms", "how long a server may take to become ready", cxxopts::value<std::string>()->default_value("15000"))
-    ("strict", "exit 1 when any cell failed (default: only when every cell failed)")
+    ("allow-failures", "exit 0 when some cells failed, as long as one succeeded (default: any failed cell exits 1)")
     ("list", "list the available scenarios and exit")
     ("h,help", "show this help");
   // clang-format on
@@ -79,18 +80,20 @@ std::vector<std::string> split_backends(const std::string& s) {
 }
 
 
-// The distinct loads of a scenario (everything about a cell except the server), in first-seen order.
+// The distinct loads of a scenario (everything about a cell except the server: rate, path and duration
+// too), in first-seen order.
 std::vector<CellSpec> loads_of(const Scenario& s) {
   std::vector<CellSpec> out;
   std::set<std::string> seen;
   for (const CellSpec& c : s.cells) {
-    CellSpec load = c;
-    load.variant.clear();
-    load.label.clear();
-    load.reference.reset();
-    const std::string key = fmt::format("{}|{}|{}|{}|{}|{}|{}", c.delay_ms, c.load.connections, c.load.requests, c.load.duration_s,
-                                        c.load.warmup_s, c.load.path, c.load.threads);
-    if (seen.insert(key).second) out.push_back(load);
+    CellSpec shape = c;
+    shape.variant.clear();
+    shape.label.clear();
+    shape.reference.reset();
+    const load::LoadOptions& l = c.load;
+    const std::string key = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", c.delay_ms, l.connections, l.requests, l.duration_s,
+                                        l.warmup_s, l.path, l.threads, l.rate, l.ramp_s, l.client_lag);
+    if (seen.insert(key).second) out.push_back(shape);
   }
   return out;
 }
@@ -171,10 +174,28 @@ std::string joined_command_line(int argc, char** argv) {
   return out;
 }
 
+// Through a temporary file and a rename, so a reader (or an interrupt) never sees half a file.
 void write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream f(p);
-  f << text;
-  if (!f) throw std::runtime_error("cannot write " + p.string());
+  const std::filesystem::path tmp = p.string() + ".tmp";
+  {
+    std::ofstream f(tmp);
+    f << text;
+    if (!f.flush()) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, p, ec);
+  if (ec) throw std::runtime_error("cannot write " + p.string() + ": " + ec.message());
+}
+
+// --out DIR: created and proven writable before the first cell, so no finished work waits on it.
+std::string checked_out_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::invalid_argument("--out " + dir + ": " + ec.message());
+  const std::filesystem::path probe = std::filesystem::path(dir) / ".ringbench-write-check";
+  if (!std::ofstream(probe).good()) throw std::invalid_argument("--out " + dir + ": not writable");
+  std::filesystem::remove(probe, ec);
+  return dir;
 }
 
 // What the command line asks for, checked before anything runs.
@@ -182,7 +203,7 @@ struct Plan {
   std::vector<Scenario> scenarios;
   run::RunnerOptions runner;
   std::string out_dir;
-  bool strict = false;
+  bool allow_failures = false;
 };
 
 run::ClientKind parse_client(const std::string& client) {
@@ -244,20 +265,20 @@ std::variant<Plan, int> parse_plan(int argc, char** argv) {
   try {
     cxxopts::Options options = make_options();
     const cxxopts::ParseResult r = options.parse(argc, argv);
+    if (!r.unmatched().empty()) throw std::invalid_argument("unexpected argument '" + r.unmatched().front() + "'");
     if (r.count("help")) {
       std::fputs(options.help().c_str(), stdout);
       return 0;
     }
-    if (!r.unmatched().empty()) throw std::invalid_argument("unexpected argument '" + r.unmatched().front() + "'");
     if (r.count("list")) {
       list_scenarios();
       return 0;
     }
     Plan plan;
     plan.runner = runner_options(r);
-    plan.strict = r.count("strict") > 0;
-    if (r.count("out")) plan.out_dir = r["out"].as<std::string>();
+    plan.allow_failures = r.count("allow-failures") > 0;
     plan.scenarios = selected_scenarios(r);
+    if (r.count("out")) plan.out_dir = checked_out_dir(r["out"].as<std::string>());
     return plan;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ringbench run: %s\n", e.what());
@@ -265,16 +286,40 @@ std::variant<Plan, int> parse_plan(int argc, char** argv) {
   }
 }
 
-// results.json, results.csv, report.md and the charts in `dir`; throws naming what could not be written.
-void write_outputs(const std::string& dir, const nlohmann::json& env, const std::vector<run::ScenarioResult>& results) {
-  std::filesystem::create_directories(dir);
-  write_file(std::filesystem::path(dir) / "results.json", run::results_json(env, results).dump(2) + "\n");
-  write_file(std::filesystem::path(dir) / "results.csv", run::results_csv(results));
-  const run::ChartsOutcome charts = run::write_charts(dir, results);
-  write_file(std::filesystem::path(dir) / "report.md", run::report_markdown(env, results, charts.files, charts.note));
-  if (!charts.note.empty()) fmt::print(stderr, "ringbench run: {}\n", charts.note);
+// results.json, results.csv and report.md in `dir`, and the charts when `charts` is set; throws naming what
+// could not be written.
+void write_outputs(const std::string& dir, const nlohmann::json& env, const std::vector<run::ScenarioResult>& results,
+                   bool charts) {
+  const std::filesystem::path d(dir);
+  write_file(d / "results.json", run::results_json(env, results).dump(2) + "\n");
+  write_file(d / "results.csv", run::results_csv(results));
+  const run::ChartsOutcome drawn = charts ? run::write_charts(dir, results) : run::ChartsOutcome{};
+  write_file(d / "report.md", run::report_markdown(env, results, drawn.files, drawn.note));
+  if (!charts) return;
+  if (!drawn.note.empty()) fmt::print(stderr, "ringbench run: {}\n", drawn.note);
   fmt::print("\nwrote {}/results.json, results.csv, report.md{}\n", dir,
-             charts.files.empty() ? "" : fmt::format(" and {} chart files", charts.files.size()));
+             drawn.files.empty() ? "" : fmt::format(" and {} chart files", drawn.files.size()));
+}
+
+// The one line and the exit status for the cells that failed: 1 when any did (or, with --allow-failures,
+// when all did), 130 after SIGINT/SIGTERM.
+int verdict(const std::vector<run::ScenarioResult>& results, bool allow_failures) {
+  std::size_t cells = 0, failed = 0;
+  std::string first_reason;
+  for (const auto& s : results) {
+    for (const auto& c : s.cells) {
+      ++cells;
+      if (c.ok()) continue;
+      if (++failed == 1) first_reason = c.spec.label + ": " + c.failure();
+    }
+  }
+  if (stop_requested()) {
+    fmt::print(stderr, "ringbench run: interrupted after {} finished cells ({} failed)\n", cells, failed);
+    return 130;
+  }
+  if (failed == 0) return 0;
+  fmt::print(stderr, "ringbench run: {} of {} cells failed (first: {})\n", failed, cells, first_reason);
+  return (failed == cells || !allow_failures) ? 1 : 0;
 }
 
 run::ProgressFn progress_bar(const std::string& scenario) {
@@ -294,25 +339,24 @@ int run_main(int argc, char** argv) {
   const std::string server_bin = plan.runner.server_bin.empty() ? run::self_binary() : plan.runner.server_bin;
   const nlohmann::json env = run::environment_json(joined_command_line(argc, argv), server_bin);
   std::vector<run::ScenarioResult> results;
-  std::size_t cells = 0, failed = 0;
-  for (const Scenario& s : plan.scenarios) {
-    results.push_back(run::run_scenario(s, plan.runner, progress_bar(s.name)));
-    run::print_table(stdout, results.back());
-    for (const auto& c : results.back().cells) {
-      ++cells;
-      failed += c.ok() ? 0 : 1;
+  try {
+    for (const Scenario& s : plan.scenarios) {
+      if (stop_requested()) break;
+      results.emplace_back();
+      // Each finished run is on disk at once; the charts wait for the scenario's end.
+      auto on_run = [&](const run::ScenarioResult& so_far) {
+        results.back() = so_far;
+        if (!plan.out_dir.empty()) write_outputs(plan.out_dir, env, results, false);
+      };
+      results.back() = run::run_scenario(s, plan.runner, progress_bar(s.name), on_run);
+      run::print_table(stdout, results.back());
     }
+    if (!plan.out_dir.empty()) write_outputs(plan.out_dir, env, results, true);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ringbench run: %s\n", e.what());
+    return 1;
   }
-  if (!plan.out_dir.empty()) {
-    try {
-      write_outputs(plan.out_dir, env, results);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "ringbench run: %s\n", e.what());
-      return 1;
-    }
-  }
-  if (failed > 0) fmt::print(stderr, "ringbench run: {} of {} cells failed (reasons in their rows)\n", failed, cells);
-  return (failed == cells || (plan.strict && failed > 0)) ? 1 : 0;
+  return verdict(results, plan.allow_failures);
 }
 
 }  // namespace ringbench

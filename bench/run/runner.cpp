@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/net.hpp"
+#include "core/stop_signal.hpp"
 #include "load/engine.hpp"
 #include "run/external_client.hpp"
 #include "run/proc_tree.hpp"
@@ -188,7 +189,8 @@ load::LoadResult run_client(const load::LoadOptions& lo, const RunnerOptions& op
   return external(lo);
 }
 
-Figures figures_from(const load::LoadResult& r, const CellSpec& cell) {
+// `builtin`: the in-process client, whose own CPU and connects are known; wrk and hey report neither.
+Figures figures_from(const load::LoadResult& r, const CellSpec& cell, bool builtin) {
   Figures f;
   f.requests_per_s = r.requests_per_s;
   if (auto bound = cell.bound_rps()) f.efficiency = r.requests_per_s / *bound;
@@ -210,9 +212,11 @@ Figures figures_from(const load::LoadResult& r, const CellSpec& cell) {
   for (const auto& [status, n] : r.status_counts) {
     if (status < 200 || status > 299) f.non_2xx += static_cast<double>(n);
   }
-  for (double u : r.thread_cpu_util) f.client.cpu_util_max = std::max(f.client.cpu_util_max, u);
+  if (builtin && !r.thread_cpu_util.empty()) {
+    f.client.cpu_util_max = *std::max_element(r.thread_cpu_util.begin(), r.thread_cpu_util.end());
+  }
   f.client.client_bound = r.client_bound;
-  f.client.connects = static_cast<double>(r.connects);
+  if (builtin) f.client.connects = static_cast<double>(r.connects);
   return f;
 }
 
@@ -245,10 +249,10 @@ std::string nofile_problem(const CellSpec& cell) {
 struct Window {
   load::LoadResult load;
   std::string load_failure;
-  ServerFigures server;  // cpu_s, context switches
-  // Threads that exit before the window's last sample (thread per connection: the client closing its
-  // connections ends them) take their context-switch counts along: then no per-request figure.
-  bool ctx_complete = true;
+  // cpu_s and context switches. Threads that exit before the window's last sample (thread per connection:
+  // the client closing its connections ends them) take their context-switch counts along: then unknown.
+  ServerFigures server;
+  NoiseRecord noise;
   double peak_rss_kb = 0;
   uint64_t peak_threads = 0, peak_processes = 0;
 };
@@ -258,6 +262,9 @@ struct Window {
 Window measure(ServerProcess& server, const CellSpec& cell, const RunnerOptions& opt) {
   Window w;
   const bool inproc = opt.client == ClientKind::builtin;
+  const NoiseMark noise_start = noise_mark();
+  const double server_ticks_start = sample_tree(server.pid(), false).cpu_s_ticks;
+  const auto started = Clock::now();
   TreeSampler sampler(server.pid(), opt.sample_period, inproc ? cell.load.warmup_s : 3600.0 * 24);
   TreeSample edge;
   auto at_edge = [&] { edge = sample_tree(server.pid(), true); };
@@ -266,15 +273,19 @@ Window measure(ServerProcess& server, const CellSpec& cell, const RunnerOptions&
   } catch (const std::exception& e) {
     w.load_failure = std::string("load failed: ") + e.what();
   }
+  const NoiseMark noise_end = noise_mark();
+  const double wall_s = std::chrono::duration<double>(Clock::now() - started).count();
   const TreeSample window_end = sample_tree(server.pid(), true);
+  w.noise = noise_between(noise_start, noise_end, window_end.cpu_s_ticks - server_ticks_start, wall_s);
   sampler.finish();
   sampler.track(window_end);
   const TreeSample& start = inproc ? sampler.window_start() : edge;
   w.server.cpu_s = cpu_between(start, window_end);
   const TaskCounters d = tasks_between(start, window_end);
-  w.server.ctx_voluntary = static_cast<double>(d.ctx_voluntary);
-  w.server.ctx_involuntary = static_cast<double>(d.ctx_involuntary);
-  w.ctx_complete = d.lost == 0;
+  if (d.lost == 0) {
+    w.server.ctx_voluntary = static_cast<double>(d.ctx_voluntary);
+    w.server.ctx_involuntary = static_cast<double>(d.ctx_involuntary);
+  }
   w.peak_rss_kb = sampler.peak_rss_kb();
   w.peak_threads = sampler.peak_threads();
   w.peak_processes = sampler.peak_processes();
@@ -282,8 +293,8 @@ Window measure(ServerProcess& server, const CellSpec& cell, const RunnerOptions&
 }
 
 // The client's figures beside the server tree's, per request where a request count exists.
-Figures window_figures(const Window& w, const CellSpec& cell, const TreeSample& at_ready) {
-  Figures f = figures_from(w.load, cell);
+Figures window_figures(const Window& w, const CellSpec& cell, const TreeSample& at_ready, bool builtin) {
+  Figures f = figures_from(w.load, cell, builtin);
   f.server = w.server;
   ServerFigures& s = f.server;
   s.peak_rss_kb = w.peak_rss_kb;
@@ -293,9 +304,36 @@ Figures window_figures(const Window& w, const CellSpec& cell, const TreeSample& 
   if (w.load.completed > 0) {
     const auto completed = static_cast<double>(w.load.completed);
     s.cpu_us_per_req = s.cpu_s * 1e6 / completed;
-    if (w.ctx_complete) s.ctx_per_req = (s.ctx_voluntary + s.ctx_involuntary) / completed;
+    if (s.ctx_voluntary && s.ctx_involuntary) s.ctx_per_req = (*s.ctx_voluntary + *s.ctx_involuntary) / completed;
   }
   return f;
+}
+
+RunResult run_guarded(const CellSpec& cell, const RunnerOptions& opt) {
+  try {
+    return run_cell_once(cell, opt);
+  } catch (const std::invalid_argument& e) {
+    RunResult r;
+    r.failure = e.what();
+    return r;
+  } catch (const std::system_error& e) {
+    RunResult r;
+    r.failure = e.what();
+    return r;
+  }
+}
+
+// The cells that have runs so far, summarized in the scenario's order.
+ScenarioResult collect(const Scenario& s, uint32_t repeat, const std::vector<std::vector<RunResult>>& runs,
+                       bool interrupted) {
+  ScenarioResult out;
+  out.scenario = s;
+  out.repeat = repeat;
+  out.interrupted = interrupted;
+  for (std::size_t i = 0; i < s.cells.size(); ++i) {
+    if (!runs[i].empty()) out.cells.push_back(summarize(s.cells[i], runs[i]));
+  }
+  return out;
 }
 
 }  // namespace
@@ -333,7 +371,8 @@ RunResult run_cell_once(const CellSpec& cell, const RunnerOptions& opt) {
     res.failure = w.load_failure;
     return res;
   }
-  res.figures = window_figures(w, cell, at_ready);
+  res.figures = window_figures(w, cell, at_ready, opt.client == ClientKind::builtin);
+  res.noise = w.noise;
   res.elapsed_s = w.load.elapsed_s;
   if (w.load.ok == 0) {
     res.failure = "no successful responses (errors: " + error_summary(w.load) + ")";
@@ -347,31 +386,28 @@ RunResult run_cell_once(const CellSpec& cell, const RunnerOptions& opt) {
   return res;
 }
 
-ScenarioResult run_scenario(const Scenario& s, const RunnerOptions& opt, const ProgressFn& progress) {
+ScenarioResult run_scenario(const Scenario& s, const RunnerOptions& opt, const ProgressFn& progress,
+                            const std::function<void(const ScenarioResult&)>& on_run) {
   const uint32_t repeat = std::max<uint32_t>(1, opt.repeat);
   std::vector<std::vector<RunResult>> runs(s.cells.size());
   const std::size_t total = s.cells.size() * repeat;
   std::size_t index = 0;
-  for (uint32_t rep = 0; rep < repeat; ++rep) {
+  bool interrupted = false;
+  for (uint32_t rep = 0; rep < repeat && !interrupted; ++rep) {
     for (std::size_t i = 0; i < s.cells.size(); ++i, ++index) {
       if (progress) progress(index, total, s.cells[i], nullptr);
-      RunResult r;
-      try {
-        r = run_cell_once(s.cells[i], opt);
-      } catch (const std::invalid_argument& e) {
-        r.failure = e.what();
-      } catch (const std::system_error& e) {
-        r.failure = e.what();
+      RunResult r = run_guarded(s.cells[i], opt);
+      // A run cut short by SIGINT/SIGTERM measured nothing: it is left out, and so is everything after it.
+      if (stop_requested()) {
+        interrupted = true;
+        break;
       }
       if (progress) progress(index, total, s.cells[i], &r);
       runs[i].push_back(std::move(r));
+      if (on_run) on_run(collect(s, repeat, runs, false));
     }
   }
-  ScenarioResult out;
-  out.scenario = s;
-  out.repeat = repeat;
-  for (std::size_t i = 0; i < s.cells.size(); ++i) out.cells.push_back(summarize(s.cells[i], std::move(runs[i])));
-  return out;
+  return collect(s, repeat, runs, interrupted);
 }
 
 }  // namespace ringbench::run

@@ -2,12 +2,12 @@
 // One cell = one server variant under one load shape. run_cell_once() starts the server from any binary
 // (so OLD and NEW builds can alternate), waits for readiness, warms up, loads it with run_load(), samples
 // the server's process tree from /proc, stops it and returns the figures; it never throws for a server
-// that fails — the failure is in RunResult::status/failure. JSON follows /tmp/results_schema.md
-// ("ringbench.results/1").
+// that fails — the failure is in RunResult::status/failure. JSON: "ringbench.results/1" (results_json.cpp).
 #pragma once
 #include <nlohmann/json.hpp>
 
 #include "load/engine.hpp"
+#include "run/noise.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -85,15 +85,17 @@ struct ServerFigures {
   double rss_per_conn_kb = 0;          // (peak − RSS at readiness) / concurrency
   double threads = 0;                  // most threads seen across the tree
   double processes = 0;                // most processes seen in the tree
-  double ctx_voluntary = 0;            // during the measured window, summed over live tasks
-  double ctx_involuntary = 0;
+  // During the measured window, summed over live tasks; unknown when tasks exited inside the window
+  // (thread per connection) and took their counts along.
+  std::optional<double> ctx_voluntary;
+  std::optional<double> ctx_involuntary;
   std::optional<double> ctx_per_req;
 };
 
 struct ClientFigures {
-  double cpu_util_max = 0;  // busiest client thread, 0..1 of a core (0 when unknown, e.g. wrk)
+  std::optional<double> cpu_util_max;  // busiest client thread, 0..1 of a core; unknown for wrk and hey
   bool client_bound = false;
-  double connects = 0;      // sockets the client opened over the whole run (reconnects show here)
+  std::optional<double> connects;      // sockets the client opened (reconnects show here); unknown for wrk, hey
 };
 
 // The numeric figures of one run; also used for the per-cell median/min/max.
@@ -115,6 +117,7 @@ struct RunResult {
   Figures figures;          // as far as measured (zero when the server never started)
   int exit_status = -1;     // server's exit status after SIGTERM (128+N for signal N; -1 unknown)
   double elapsed_s = 0;     // measured window
+  NoiseRecord noise;        // what else the machine did meanwhile
 };
 
 struct CellResult {
@@ -129,7 +132,8 @@ struct CellResult {
 struct ScenarioResult {
   Scenario scenario;
   uint32_t repeat = 1;
-  std::vector<CellResult> cells;
+  std::vector<CellResult> cells;  // the cells with at least one finished run
+  bool interrupted = false;       // SIGINT/SIGTERM ended it early
 };
 
 // Called before and after each run: (index of the run, total runs, cell, result or nullptr before).
@@ -148,8 +152,11 @@ RunResult run_cell_once(const CellSpec& cell, const RunnerOptions& opt);
 // Median/min/max over the ok runs of `runs`.
 CellResult summarize(const CellSpec& cell, std::vector<RunResult> runs);
 
-// Runs every cell opt.repeat times, interleaved, and summarizes.
-ScenarioResult run_scenario(const Scenario& s, const RunnerOptions& opt, const ProgressFn& progress = {});
+// Runs every cell opt.repeat times, interleaved, and summarizes. `on_run`, when given, gets the results so
+// far after each run. SIGINT/SIGTERM (core/stop_signal.hpp) ends it after the run in progress, which is
+// dropped: the result is marked interrupted.
+ScenarioResult run_scenario(const Scenario& s, const RunnerOptions& opt, const ProgressFn& progress = {},
+                            const std::function<void(const ScenarioResult&)>& on_run = {});
 
 // Environment metadata (kernel, CPU, cores, liburing, compiler, build type, sanitizers, mimalloc, git
 // revision, date, command line, hostname, server_bin).

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "core/net.hpp"
+#include "core/stop_signal.hpp"
 
 namespace ringbench::run {
 namespace {
@@ -65,11 +66,12 @@ uint16_t port_of_ready_line(const std::string& line) {
 // at a time. Written only by ServerProcess, read by the handler; 0 when none.
 std::atomic<pid_t> g_live_group{0};
 
-void on_fatal_signal(int sig) {
+// The runner finishes what it can: the stop flag ends the load engine's window and the runner's loop, and
+// the server goes at once so that nothing waits on it. A second signal ends the runner outright.
+void on_stop_signal(int sig) {
+  g_stop_signal.store(sig, std::memory_order_relaxed);
   const pid_t g = g_live_group.load();
   if (g > 0) ::kill(-g, SIGKILL);
-  ::signal(sig, SIG_DFL);
-  ::raise(sig);
 }
 
 }  // namespace
@@ -95,7 +97,7 @@ pid_t spawn_child(const std::vector<std::string>& argv, int out_fd, int err_fd, 
     ::dup2(devnull, 0);
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);
-    ::execv(cargv[0], cargv.data());
+    ::execvp(cargv[0], cargv.data());
     const char* msg = "exec failed: ";
     (void)!::write(2, msg, std::strlen(msg));
     const char* err = std::strerror(errno);
@@ -128,7 +130,8 @@ std::string describe_status(int code) {
 
 void kill_servers_on_signal() {
   struct sigaction sa {};
-  sa.sa_handler = on_fatal_signal;
+  sa.sa_handler = on_stop_signal;
+  sa.sa_flags = SA_RESETHAND;
   ::sigemptyset(&sa.sa_mask);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
 }

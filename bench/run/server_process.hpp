@@ -13,7 +13,7 @@
 
 namespace ringbench::run {
 
-// fork + exec of argv (argv[0] is a path) with stdin from /dev/null, stdout to `out_fd`, stderr to
+// fork + exec of argv (argv[0] a path, or a name searched on PATH) with stdin from /dev/null, stdout to `out_fd`, stderr to
 // `err_fd`, in a process group of its own, killed when the caller dies, pinned to `cpu` when >= 0.
 // Returns the pid, or -1 with the reason in `failure`. Exec failures exit the child with 127.
 pid_t spawn_child(const std::vector<std::string>& argv, int out_fd, int err_fd, int cpu, std::string& failure);
