@@ -20,7 +20,10 @@ std::string seconds(double s) {
 }
 
 std::string load_text(const CellSpec& c) {
-  return c.load.requests > 0 ? fmt::format("n={}", c.load.requests) : fmt::format("z={:g}s", c.load.duration_s);
+  // The rate is part of the load: cells that differ only in rate must not read alike.
+  std::string t = c.load.requests > 0 ? fmt::format("n={}", c.load.requests) : fmt::format("z={:g}s", c.load.duration_s);
+  if (c.load.rate > 0) t += fmt::format(" @{:g}/s", c.load.rate);
+  return t;
 }
 
 double lat(const Figures& f, const char* k) {

@@ -282,6 +282,16 @@ TEST_CASE("run: a failed cell makes the exit status 1 with one line, and --allow
     if (c["variant"] == "deaf") deaf_rates.push_back(c["rate"].get<double>());
   }
   CHECK(deaf_rates == std::vector<double>{50, 100});
+  CHECK(r.out.find("z=0.3s @50/s") != std::string::npos);  // rows that differ only in rate read apart
+  if (r.err.find("gnuplot") == std::string::npos) {
+    // A rate sweep is drawn as lines against the offered rate: one block for epoll with both rates.
+    std::ifstream dat(dir.path / "o" / "rates-sweep.dat");
+    std::stringstream ss;
+    ss << dat.rdbuf();
+    CHECK(ss.str().rfind("# epoll\n50\t", 0) == 0);
+    CHECK(ss.str().find("\n100\t") != std::string::npos);
+    CHECK(fs::file_size(dir.path / "o" / "rates-throughput.png") > 1000);
+  }
 
   auto relaxed = args;
   relaxed.push_back("--allow-failures");
