@@ -32,12 +32,16 @@ constexpr uint32_t kMaxRepeat = 100;
 constexpr std::size_t kProgressWidth = 24;
 
 cxxopts::Options make_options() {
-  cxxopts::Options o("ringbench run", "Run a benchmark scenario across server backends and report.");
+  cxxopts::Options o("ringbench run",
+                     "Run a benchmark scenario across server backends and report.\n"
+                     "Example: ringbench run --scenario scale --backends uring,epoll --repeat 3 --pin --out results/\n"
+                     "Exit status: 0 all cells ok; 1 a cell failed (with --allow-failures: every cell); "
+                     "2 bad command line or --out; 130 interrupted (finished runs written).");
   // clang-format off
   o.add_options()
     ("scenario", "scenario NAME (bench/scenarios/NAME.json) or FILE.json; a comma list runs several", cxxopts::value<std::string>()->default_value("seed"))
     ("backends", "only these servers: BACKEND or VARIANT (e.g. uring,epoll:threads=2); a variant the scenario lacks is added at each of its loads", cxxopts::value<std::string>())
-    ("external", "NAME=CMD: also run CMD (with {port}) at each of the scenario's loads; repeatable", cxxopts::value<std::vector<std::string>>())
+    ("external", "NAME=CMD: also run CMD (with {port}) at every load of the scenario (its concurrency, rate, path, duration); repeatable", cxxopts::value<std::vector<std::string>>())
     ("repeat", "run each cell K times, interleaved; report medians with min-max", cxxopts::value<std::string>()->default_value("1"))
     ("out", "write results.json, results.csv, report.md and charts into DIR (created; rewritten as each cell completes)", cxxopts::value<std::string>())
     ("pin", "server on CPU 0, client on CPU 1")
