@@ -72,6 +72,10 @@ struct ChartSet {
   bool with_load = false;  // bar labels need the load: a server appears under several loads
 };
 
+bool any_flagged(const ChartSet& set) {
+  return std::any_of(set.ok.begin(), set.ok.end(), [](const CellResult* c) { return !not_comparable(*c).empty(); });
+}
+
 double x_of(const CellSpec& c, Axis a) { return a == Axis::rate ? c.load.rate : c.load.connections; }
 std::string series_of(const CellSpec& c) { return cell_name(c, false) + (c.delay_ms ? fmt::format(" {}ms", c.delay_ms) : ""); }
 
@@ -169,7 +173,7 @@ std::string sweep_chart(const ChartSet& set, const std::vector<std::string>& lab
                          bars ? fmt::format(":{}:{}", col + 1, col + 2) : "", bars ? "yerrorlines" : "linespoints",
                          i + 1, quoted(labels[i]));
   }
-  for (std::size_t i = 0; i < labels.size(); ++i) {
+  for (std::size_t i = 0; any_flagged(set) && i < labels.size(); ++i) {
     parts += fmt::format(", {} index {} using 1:($12 > 0 ? ${} : NaN) with points pt 6 ps 2.5 lc rgb 'black' {}", file,
                          i, col, i == 0 ? "title 'client-bound or not comparable'" : "notitle");
   }
@@ -240,8 +244,7 @@ std::string bar_plots(const std::string& dir, const ChartSet& set, std::vector<s
   const std::string style = "set style data histograms\nset style fill solid 0.8 border -1\nset boxwidth 0.9\n"
                             "set xtics rotate by -30 left\n";
   const std::string title_tail = fmt::format(" ({}){}", set.shared, set.repeated ? ", median with min–max" : "");
-  const bool any_flag = std::any_of(set.ok.begin(), set.ok.end(), [](const CellResult* c) { return !not_comparable(*c).empty(); });
-  const std::string flag_note = any_flag ? "  († client-bound or not comparable)" : "";
+  const std::string flag_note = any_flagged(set) ? "  († client-bound or not comparable)" : "";
   std::string script = both_formats(
       set.name + "-throughput",
       fmt::format("set title {}\n{}set style histogram errorbars gap 1 lw 1\nset ylabel 'requests/s'\nset yrange [0:{:g}]\n"
