@@ -13,18 +13,18 @@ std::string CellSpec::backend() const {
 }
 
 std::string CellSpec::id() const {
-  std::string out = scenario + "/" + variant + "/c=" + std::to_string(concurrency);
-  out += requests > 0 ? "/n=" + std::to_string(requests) : fmt::format("/z={:g}s", duration_s);
-  if (rate > 0) out += fmt::format("/rate={:g}", rate);
-  if (path != "/") out += "/path=" + path;
+  std::string out = scenario + "/" + variant + "/c=" + std::to_string(load.connections);
+  out += load.requests > 0 ? "/n=" + std::to_string(load.requests) : fmt::format("/z={:g}s", load.duration_s);
+  if (load.rate > 0) out += fmt::format("/rate={:g}", load.rate);
+  if (load.path != "/") out += "/path=" + load.path;
   return out;
 }
 
 // Open loop: the offered rate is what a perfect server completes (or c ÷ delay, if that is lower).
 std::optional<double> CellSpec::bound_rps() const {
-  if (rate > 0) return delay_ms == 0 ? rate : std::min(rate, concurrency / (delay_ms / 1000.0));
+  if (load.rate > 0) return delay_ms == 0 ? load.rate : std::min(load.rate, load.connections / (delay_ms / 1000.0));
   if (delay_ms == 0) return std::nullopt;
-  return concurrency / (delay_ms / 1000.0);
+  return load.connections / (delay_ms / 1000.0);
 }
 
 }  // namespace ringbench::run

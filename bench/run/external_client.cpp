@@ -1,6 +1,8 @@
 // wrk and hey as child processes; see external_client.hpp.
 #include "run/external_client.hpp"
 
+#include "run/server_process.hpp"
+
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/wait.h>
@@ -47,35 +49,17 @@ std::string temp_file(const char* tag) {
   return tmpl;
 }
 
-// Runs argv (searched on PATH) pinned to `cpu`, stdout+stderr captured.
+// Runs args (argv[0] searched on PATH) pinned to `cpu`, stdout+stderr captured.
 Captured capture(const std::vector<std::string>& args, int cpu) {
   const std::string out_path = temp_file("client");
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  cpu_set_t cpus;
-  CPU_ZERO(&cpus);
-  if (cpu >= 0) CPU_SET(static_cast<unsigned>(cpu), &cpus);
   const int fd = ::open(out_path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
   if (fd < 0) throw std::runtime_error(std::string("open ") + out_path + ": " + std::strerror(errno));
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fd);
-    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    if (cpu >= 0) ::sched_setaffinity(0, sizeof cpus, &cpus);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
+  std::string failure;
+  const pid_t pid = spawn_child(args, fd, fd, cpu, failure);
   ::close(fd);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  if (pid < 0) throw std::runtime_error(failure);
   Captured c;
-  c.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  c.status = wait_child(pid, std::chrono::hours(24 * 365)).value_or(-1);
   std::ifstream f(out_path);
   std::stringstream ss;
   ss << f.rdbuf();

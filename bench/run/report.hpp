@@ -10,8 +10,14 @@
 
 namespace ringbench::run {
 
-// Index of the best ok cell in each group of cells under the same load (delay, concurrency, n/z, path):
-// highest req/s, or lowest server CPU-µs/request at 0 ms. Groups with fewer than two ok cells have none.
+// Why a cell must not be ranked against its neighbours ("client-bound", "does not honour the delay …"),
+// or empty when it may.
+std::string not_comparable(const CellResult& cell);
+// "disturbed: …" when the noise record of any of its runs exceeded a limit (run/noise.hpp), else empty.
+std::string disturbed(const CellResult& cell);
+
+// The best comparable ok cell in each group of cells under the same load (delay, concurrency, n/z, rate,
+// path): highest req/s, or lowest server CPU-µs/request at 0 ms. Groups with fewer than two have none.
 std::vector<bool> best_cells(const ScenarioResult& s);
 
 // The terminal table of one scenario.

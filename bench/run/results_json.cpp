@@ -1,6 +1,8 @@
 // results.json ("ringbench.results/1", /tmp/results_schema.md): the runner's structs as JSON.
+#include <algorithm>
 #include <cmath>
 
+#include "run/report.hpp"
 #include "run/runner.hpp"
 
 namespace ringbench::run {
@@ -15,6 +17,19 @@ json num(double v) {
 }
 
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+json opt_num(const std::optional<double>& v) { return v ? num(*v) : json(nullptr); }
+
+json to_json(const NoiseRecord& n) {
+  return {{"loadavg_before", opt(n.loadavg_before)},
+          {"loadavg_after", opt(n.loadavg_after)},
+          {"steal", opt(n.steal)},
+          {"other_cpu_s", opt(n.other_cpu_s)},
+          {"other_cores", opt(n.other_cores)},
+          {"governor", n.governor.empty() ? json(nullptr) : json(n.governor)},
+          {"freq_mhz", opt(n.freq_mhz)},
+          {"disturbed", n.disturbed},
+          {"disturbed_why", n.why}};
+}
 
 }  // namespace
 
@@ -39,14 +54,14 @@ json to_json(const Figures& f) {
         {"rss_per_conn_kb", s.rss_per_conn_kb},
         {"threads", num(s.threads)},
         {"processes", num(s.processes)},
-        {"ctx_voluntary", num(s.ctx_voluntary)},
-        {"ctx_involuntary", num(s.ctx_involuntary)},
+        {"ctx_voluntary", opt_num(s.ctx_voluntary)},
+        {"ctx_involuntary", opt_num(s.ctx_involuntary)},
         {"ctx_per_req", opt(s.ctx_per_req)}}},
       // client.connects is an addition beyond the schema's fields.
       {"client",
-       {{"cpu_util_max", f.client.cpu_util_max},
+       {{"cpu_util_max", opt(f.client.cpu_util_max)},
         {"client_bound", f.client.client_bound},
-        {"connects", num(f.client.connects)}}},
+        {"connects", opt_num(f.client.connects)}}},
   };
 }
 
@@ -57,6 +72,7 @@ json to_json(const RunResult& r) {
   // Beyond the schema's fields (additions only): the server's exit status and the measured window.
   j["exit_status"] = r.exit_status;
   j["elapsed_s"] = r.elapsed_s;
+  j["noise"] = to_json(r.noise);
   return j;
 }
 
@@ -73,10 +89,10 @@ json to_json(const CellResult& c) {
       {"variant", s.variant},
       {"label", s.label},
       {"delay_ms", s.delay_ms},
-      {"concurrency", s.concurrency},
-      {"requests", s.requests},
-      {"duration_s", s.duration_s},
-      {"path", s.path},
+      {"concurrency", s.load.connections},
+      {"requests", s.load.requests},
+      {"duration_s", s.load.duration_s},
+      {"path", s.load.path},
       {"bound_rps", opt(s.bound_rps())},
       {"reference", ref},
       {"status", c.ok() ? "ok" : "failed"},
@@ -86,11 +102,15 @@ json to_json(const CellResult& c) {
       {"min", c.min ? to_json(*c.min) : json(nullptr)},
       {"max", c.max ? to_json(*c.max) : json(nullptr)},
       // Additions beyond the schema's fields.
-      {"warmup_s", s.warmup_s},
-      {"client_threads", s.client_threads},
-      {"rate", s.rate},
-      {"ramp_s", s.ramp_s},
-      {"client_lag", s.client_lag},
+      {"warmup_s", s.load.warmup_s},
+      {"client_threads", s.load.threads},
+      {"rate", s.load.rate},
+      {"ramp_s", s.load.ramp_s},
+      {"client_lag", s.load.client_lag},
+      // Ranked only when comparable: not client-bound, and the server honours the delay.
+      {"comparable", not_comparable(c).empty()},
+      {"not_comparable_why", not_comparable(c)},
+      {"disturbed", !disturbed(c).empty()},
   };
   if (s.external()) j["external_cmd"] = s.external_cmd;
   return j;
@@ -99,13 +119,15 @@ json to_json(const CellResult& c) {
 json to_json(const ScenarioResult& s) {
   json cells = json::array();
   for (const auto& c : s.cells) cells.push_back(to_json(c));
-  return {{"name", s.scenario.name}, {"description", s.scenario.description}, {"repeat", s.repeat}, {"cells", cells}};
+  return {{"name", s.scenario.name}, {"description", s.scenario.description}, {"repeat", s.repeat},
+          {"interrupted", s.interrupted}, {"cells", cells}};
 }
 
 json results_json(const json& environment, const std::vector<ScenarioResult>& scenarios) {
   json list = json::array();
   for (const auto& s : scenarios) list.push_back(to_json(s));
-  return {{"schema", kResultsSchema}, {"environment", environment}, {"scenarios", list}};
+  const bool interrupted = std::any_of(scenarios.begin(), scenarios.end(), [](const ScenarioResult& s) { return s.interrupted; });
+  return {{"schema", kResultsSchema}, {"environment", environment}, {"interrupted", interrupted}, {"scenarios", list}};
 }
 
 }  // namespace ringbench::run

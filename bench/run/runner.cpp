@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/net.hpp"
+#include "core/stop_signal.hpp"
 #include "load/engine.hpp"
 #include "run/external_client.hpp"
 #include "run/proc_tree.hpp"
@@ -155,19 +156,10 @@ LaunchSpec launch_spec(const CellSpec& cell, const RunnerOptions& opt) {
 }
 
 load::LoadOptions load_options(const CellSpec& cell, uint16_t port) {
-  load::LoadOptions lo;
+  load::LoadOptions lo = cell.load;
   lo.host = "127.0.0.1";
   lo.port = port;
-  lo.path = cell.path;
-  lo.url = fmt::format("http://127.0.0.1:{}{}", port, cell.path);
-  lo.requests = cell.requests;
-  lo.duration_s = cell.duration_s;
-  lo.connections = cell.concurrency;
-  lo.threads = cell.client_threads;
-  lo.warmup_s = cell.warmup_s;
-  lo.rate = cell.rate;
-  lo.ramp_s = cell.ramp_s;
-  lo.client_lag = cell.client_lag;
+  lo.url = fmt::format("http://127.0.0.1:{}{}", port, cell.load.path);
   return lo;
 }
 
@@ -197,7 +189,8 @@ load::LoadResult run_client(const load::LoadOptions& lo, const RunnerOptions& op
   return external(lo);
 }
 
-Figures figures_from(const load::LoadResult& r, const CellSpec& cell) {
+// `builtin`: the in-process client, whose own CPU and connects are known; wrk and hey report neither.
+Figures figures_from(const load::LoadResult& r, const CellSpec& cell, bool builtin) {
   Figures f;
   f.requests_per_s = r.requests_per_s;
   if (auto bound = cell.bound_rps()) f.efficiency = r.requests_per_s / *bound;
@@ -219,9 +212,11 @@ Figures figures_from(const load::LoadResult& r, const CellSpec& cell) {
   for (const auto& [status, n] : r.status_counts) {
     if (status < 200 || status > 299) f.non_2xx += static_cast<double>(n);
   }
-  for (double u : r.thread_cpu_util) f.client.cpu_util_max = std::max(f.client.cpu_util_max, u);
+  if (builtin && !r.thread_cpu_util.empty()) {
+    f.client.cpu_util_max = *std::max_element(r.thread_cpu_util.begin(), r.thread_cpu_util.end());
+  }
   f.client.client_bound = r.client_bound;
-  f.client.connects = static_cast<double>(r.connects);
+  if (builtin) f.client.connects = static_cast<double>(r.connects);
   return f;
 }
 
@@ -241,13 +236,104 @@ std::string error_summary(const load::LoadResult& r) {
 std::string nofile_problem(const CellSpec& cell) {
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return {};
-  const uint64_t need = cell.concurrency + kSpareFds;
+  const uint64_t need = cell.load.connections + kSpareFds;
   if (lim.rlim_max != RLIM_INFINITY && need > lim.rlim_max) {
     return fmt::format("needs about {} open files per process, the hard RLIMIT_NOFILE is {} "
                        "(raise it: ulimit -Hn / limits.conf / systemd LimitNOFILE)",
                        need, static_cast<uint64_t>(lim.rlim_max));
   }
   return {};
+}
+
+// What one measured window saw: the client's result and the server tree's figures over the window.
+struct Window {
+  load::LoadResult load;
+  std::string load_failure;
+  // cpu_s and context switches. Threads that exit before the window's last sample (thread per connection:
+  // the client closing its connections ends them) take their context-switch counts along: then unknown.
+  ServerFigures server;
+  NoiseRecord noise;
+  double peak_rss_kb = 0;
+  uint64_t peak_threads = 0, peak_processes = 0;
+};
+
+// Loads the server while sampling its tree. Built-in client: the sampler takes the window's first sample
+// when the warm-up ends. wrk/hey: the window starts after their separate warm-up run.
+Window measure(ServerProcess& server, const CellSpec& cell, const RunnerOptions& opt) {
+  Window w;
+  const bool inproc = opt.client == ClientKind::builtin;
+  const NoiseMark noise_start = noise_mark();
+  const double server_ticks_start = sample_tree(server.pid(), false).cpu_s_ticks;
+  const auto started = Clock::now();
+  TreeSampler sampler(server.pid(), opt.sample_period, inproc ? cell.load.warmup_s : 3600.0 * 24);
+  TreeSample edge;
+  auto at_edge = [&] { edge = sample_tree(server.pid(), true); };
+  try {
+    w.load = run_client(load_options(cell, server.port()), opt, at_edge);
+  } catch (const std::exception& e) {
+    w.load_failure = std::string("load failed: ") + e.what();
+  }
+  const NoiseMark noise_end = noise_mark();
+  const double wall_s = std::chrono::duration<double>(Clock::now() - started).count();
+  const TreeSample window_end = sample_tree(server.pid(), true);
+  w.noise = noise_between(noise_start, noise_end, window_end.cpu_s_ticks - server_ticks_start, wall_s);
+  sampler.finish();
+  sampler.track(window_end);
+  const TreeSample& start = inproc ? sampler.window_start() : edge;
+  w.server.cpu_s = cpu_between(start, window_end);
+  const TaskCounters d = tasks_between(start, window_end);
+  if (d.lost == 0) {
+    w.server.ctx_voluntary = static_cast<double>(d.ctx_voluntary);
+    w.server.ctx_involuntary = static_cast<double>(d.ctx_involuntary);
+  }
+  w.peak_rss_kb = sampler.peak_rss_kb();
+  w.peak_threads = sampler.peak_threads();
+  w.peak_processes = sampler.peak_processes();
+  return w;
+}
+
+// The client's figures beside the server tree's, per request where a request count exists.
+Figures window_figures(const Window& w, const CellSpec& cell, const TreeSample& at_ready, bool builtin) {
+  Figures f = figures_from(w.load, cell, builtin);
+  f.server = w.server;
+  ServerFigures& s = f.server;
+  s.peak_rss_kb = w.peak_rss_kb;
+  s.rss_per_conn_kb = std::max(0.0, w.peak_rss_kb - at_ready.rss_kb) / cell.load.connections;
+  s.threads = static_cast<double>(w.peak_threads);
+  s.processes = static_cast<double>(w.peak_processes);
+  if (w.load.completed > 0) {
+    const auto completed = static_cast<double>(w.load.completed);
+    s.cpu_us_per_req = s.cpu_s * 1e6 / completed;
+    if (s.ctx_voluntary && s.ctx_involuntary) s.ctx_per_req = (*s.ctx_voluntary + *s.ctx_involuntary) / completed;
+  }
+  return f;
+}
+
+RunResult run_guarded(const CellSpec& cell, const RunnerOptions& opt) {
+  try {
+    return run_cell_once(cell, opt);
+  } catch (const std::invalid_argument& e) {
+    RunResult r;
+    r.failure = e.what();
+    return r;
+  } catch (const std::system_error& e) {
+    RunResult r;
+    r.failure = e.what();
+    return r;
+  }
+}
+
+// The cells that have runs so far, summarized in the scenario's order.
+ScenarioResult collect(const Scenario& s, uint32_t repeat, const std::vector<std::vector<RunResult>>& runs,
+                       bool interrupted) {
+  ScenarioResult out;
+  out.scenario = s;
+  out.repeat = repeat;
+  out.interrupted = interrupted;
+  for (std::size_t i = 0; i < s.cells.size(); ++i) {
+    if (!runs[i].empty()) out.cells.push_back(summarize(s.cells[i], runs[i]));
+  }
+  return out;
 }
 
 }  // namespace
@@ -270,40 +356,7 @@ RunResult run_cell_once(const CellSpec& cell, const RunnerOptions& opt) {
   ServerProcess server;
   if (!server.start(spec, opt.ready_timeout, res.failure)) return res;
   const TreeSample at_ready = settled_tree(server.pid());
-
-  load::LoadResult lr;
-  TreeSample window_end;
-  double peak_rss = 0;
-  uint64_t peak_threads = 0, peak_procs = 0;
-  std::string load_failure;
-  // Threads that exit before the window's last sample (thread per connection: the client closing its
-  // connections ends them) take their context-switch counts along: then no per-request figure.
-  bool ctx_complete = true;
-  {
-    // Built-in client: the sampler takes the window's first sample when the warm-up ends. wrk/hey: the
-    // window starts after their separate warm-up run.
-    const bool inproc = opt.client == ClientKind::builtin;
-    TreeSampler sampler(server.pid(), opt.sample_period, inproc ? cell.warmup_s : 3600.0 * 24);
-    TreeSample edge;
-    auto at_edge = [&] { edge = sample_tree(server.pid(), true); };
-    try {
-      lr = run_client(load_options(cell, server.port()), opt, at_edge);
-    } catch (const std::exception& e) {
-      load_failure = std::string("load failed: ") + e.what();
-    }
-    window_end = sample_tree(server.pid(), true);
-    sampler.finish();
-    sampler.track(window_end);
-    const TreeSample& start = inproc ? sampler.window_start() : edge;
-    res.figures.server.cpu_s = cpu_between(start, window_end);
-    const TaskCounters d = tasks_between(start, window_end);
-    res.figures.server.ctx_voluntary = static_cast<double>(d.ctx_voluntary);
-    res.figures.server.ctx_involuntary = static_cast<double>(d.ctx_involuntary);
-    ctx_complete = d.lost == 0;
-    peak_rss = sampler.peak_rss_kb();
-    peak_threads = sampler.peak_threads();
-    peak_procs = sampler.peak_processes();
-  }
+  Window w = measure(server, cell, opt);
 
   // A server that died during the load is a crash, whatever the client saw.
   if (auto code = server.exited()) {
@@ -314,28 +367,15 @@ RunResult run_cell_once(const CellSpec& cell, const RunnerOptions& opt) {
   }
   std::string stop_note;
   res.exit_status = server.stop(opt.stop_grace, stop_note);
-
-  if (!load_failure.empty()) {
-    res.failure = load_failure;
+  if (!w.load_failure.empty()) {
+    res.failure = w.load_failure;
     return res;
   }
-  Figures& f = res.figures;
-  const ServerFigures measured_server = f.server;
-  f = figures_from(lr, cell);
-  f.server = measured_server;
-  ServerFigures& s = f.server;
-  s.peak_rss_kb = peak_rss;
-  s.rss_per_conn_kb = std::max(0.0, peak_rss - at_ready.rss_kb) / cell.concurrency;
-  s.threads = static_cast<double>(peak_threads);
-  s.processes = static_cast<double>(peak_procs);
-  if (lr.completed > 0) {
-    s.cpu_us_per_req = s.cpu_s * 1e6 / static_cast<double>(lr.completed);
-    if (ctx_complete) s.ctx_per_req = (s.ctx_voluntary + s.ctx_involuntary) / static_cast<double>(lr.completed);
-  }
-  res.elapsed_s = lr.elapsed_s;
-
-  if (lr.ok == 0) {
-    res.failure = "no successful responses (errors: " + error_summary(lr) + ")";
+  res.figures = window_figures(w, cell, at_ready, opt.client == ClientKind::builtin);
+  res.noise = w.noise;
+  res.elapsed_s = w.load.elapsed_s;
+  if (w.load.ok == 0) {
+    res.failure = "no successful responses (errors: " + error_summary(w.load) + ")";
   } else if (res.exit_status != 0 || !stop_note.empty()) {
     res.failure = "unclean exit after SIGTERM (" + describe_status(res.exit_status) + ")";
     if (!stop_note.empty()) res.failure += ": " + stop_note;
@@ -346,31 +386,28 @@ RunResult run_cell_once(const CellSpec& cell, const RunnerOptions& opt) {
   return res;
 }
 
-ScenarioResult run_scenario(const Scenario& s, const RunnerOptions& opt, const ProgressFn& progress) {
+ScenarioResult run_scenario(const Scenario& s, const RunnerOptions& opt, const ProgressFn& progress,
+                            const std::function<void(const ScenarioResult&)>& on_run) {
   const uint32_t repeat = std::max<uint32_t>(1, opt.repeat);
   std::vector<std::vector<RunResult>> runs(s.cells.size());
   const std::size_t total = s.cells.size() * repeat;
   std::size_t index = 0;
-  for (uint32_t rep = 0; rep < repeat; ++rep) {
+  bool interrupted = false;
+  for (uint32_t rep = 0; rep < repeat && !interrupted; ++rep) {
     for (std::size_t i = 0; i < s.cells.size(); ++i, ++index) {
       if (progress) progress(index, total, s.cells[i], nullptr);
-      RunResult r;
-      try {
-        r = run_cell_once(s.cells[i], opt);
-      } catch (const std::invalid_argument& e) {
-        r.failure = e.what();
-      } catch (const std::system_error& e) {
-        r.failure = e.what();
+      RunResult r = run_guarded(s.cells[i], opt);
+      // A run cut short by SIGINT/SIGTERM measured nothing: it is left out, and so is everything after it.
+      if (stop_requested()) {
+        interrupted = true;
+        break;
       }
       if (progress) progress(index, total, s.cells[i], &r);
       runs[i].push_back(std::move(r));
+      if (on_run) on_run(collect(s, repeat, runs, false));
     }
   }
-  ScenarioResult out;
-  out.scenario = s;
-  out.repeat = repeat;
-  for (std::size_t i = 0; i < s.cells.size(); ++i) out.cells.push_back(summarize(s.cells[i], std::move(runs[i])));
-  return out;
+  return collect(s, repeat, runs, interrupted);
 }
 
 }  // namespace ringbench::run

@@ -2,10 +2,12 @@
 // One cell = one server variant under one load shape. run_cell_once() starts the server from any binary
 // (so OLD and NEW builds can alternate), waits for readiness, warms up, loads it with run_load(), samples
 // the server's process tree from /proc, stops it and returns the figures; it never throws for a server
-// that fails — the failure is in RunResult::status/failure. JSON follows /tmp/results_schema.md
-// ("ringbench.results/1").
+// that fails — the failure is in RunResult::status/failure. JSON: "ringbench.results/1" (results_json.cpp).
 #pragma once
 #include <nlohmann/json.hpp>
+
+#include "load/engine.hpp"
+#include "run/noise.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -35,20 +37,13 @@ struct CellSpec {
   std::string external_cmd;  // non-empty: run `/bin/sh -c "exec CMD"` with every {port} replaced
   std::string label;         // for tables; defaults to the variant
   uint32_t delay_ms = 250;   // built-ins get --delay-ms; the Little's-law bound uses it for every server
-  uint32_t concurrency = 10;
-  uint64_t requests = 0;     // closed loop over -n requests (hey -n); 0 means run for duration_s
-  double duration_s = 0;     // -z
-  double warmup_s = 0;       // load not recorded (same connections, then the measured window)
-  // Open loop (--rate): requests/s offered in total over the `concurrency` connections, whatever the
-  // server does. 0 = closed loop. A fixed offered load keeps the server's batching the same between
-  // builds, so CPU per request then tracks the cost of a request (the gate's default cell uses it).
-  double rate = 0;
-  double ramp_s = 0;         // stagger the connections' first requests over this long (--ramp)
-  // Built-in client only (--client-lag): also measure p99 latency at arrival in the client's socket and
-  // the p99 time responses waited there, as latency_s "arrival_p99" and "client_lag_p99".
-  bool client_lag = false;
-  std::string path = "/";
-  uint32_t client_threads = 1;
+  // The load shape, handed to the client as it is (host, port and url are filled in per run). The scenario
+  // fields map onto it: concurrency → connections, requests (-n), duration_s (-z), warmup_s, rate (open
+  // loop: requests/s offered in total, whatever the server does; a fixed offered load keeps the server's
+  // batching the same between builds, so CPU per request then tracks the cost of a request), ramp_s,
+  // client_lag (built-in client only: p99 at arrival in the client's socket and the p99 time responses
+  // waited there, as latency_s "arrival_p99" and "client_lag_p99"), path, client_threads → threads.
+  load::LoadOptions load = default_load();
   std::optional<Reference> reference;
 
   bool external() const { return !external_cmd.empty(); }
@@ -56,6 +51,12 @@ struct CellSpec {
   // Stable across runs: scenario/variant/c=C/n=N (or z=Ds), plus /path=P when the path is not "/".
   std::string id() const;
   std::optional<double> bound_rps() const;  // concurrency / delay (or the open-loop rate); none at 0 ms closed
+
+  static load::LoadOptions default_load() {
+    load::LoadOptions o;
+    o.connections = 10;
+    return o;
+  }
 };
 
 struct Scenario {
@@ -84,15 +85,17 @@ struct ServerFigures {
   double rss_per_conn_kb = 0;          // (peak − RSS at readiness) / concurrency
   double threads = 0;                  // most threads seen across the tree
   double processes = 0;                // most processes seen in the tree
-  double ctx_voluntary = 0;            // during the measured window, summed over live tasks
-  double ctx_involuntary = 0;
+  // During the measured window, summed over live tasks; unknown when tasks exited inside the window
+  // (thread per connection) and took their counts along.
+  std::optional<double> ctx_voluntary;
+  std::optional<double> ctx_involuntary;
   std::optional<double> ctx_per_req;
 };
 
 struct ClientFigures {
-  double cpu_util_max = 0;  // busiest client thread, 0..1 of a core (0 when unknown, e.g. wrk)
+  std::optional<double> cpu_util_max;  // busiest client thread, 0..1 of a core; unknown for wrk and hey
   bool client_bound = false;
-  double connects = 0;      // sockets the client opened over the whole run (reconnects show here)
+  std::optional<double> connects;      // sockets the client opened (reconnects show here); unknown for wrk, hey
 };
 
 // The numeric figures of one run; also used for the per-cell median/min/max.
@@ -114,6 +117,7 @@ struct RunResult {
   Figures figures;          // as far as measured (zero when the server never started)
   int exit_status = -1;     // server's exit status after SIGTERM (128+N for signal N; -1 unknown)
   double elapsed_s = 0;     // measured window
+  NoiseRecord noise;        // what else the machine did meanwhile
 };
 
 struct CellResult {
@@ -128,7 +132,8 @@ struct CellResult {
 struct ScenarioResult {
   Scenario scenario;
   uint32_t repeat = 1;
-  std::vector<CellResult> cells;
+  std::vector<CellResult> cells;  // the cells with at least one finished run
+  bool interrupted = false;       // SIGINT/SIGTERM ended it early
 };
 
 // Called before and after each run: (index of the run, total runs, cell, result or nullptr before).
@@ -147,8 +152,11 @@ RunResult run_cell_once(const CellSpec& cell, const RunnerOptions& opt);
 // Median/min/max over the ok runs of `runs`.
 CellResult summarize(const CellSpec& cell, std::vector<RunResult> runs);
 
-// Runs every cell opt.repeat times, interleaved, and summarizes.
-ScenarioResult run_scenario(const Scenario& s, const RunnerOptions& opt, const ProgressFn& progress = {});
+// Runs every cell opt.repeat times, interleaved, and summarizes. `on_run`, when given, gets the results so
+// far after each run. SIGINT/SIGTERM (core/stop_signal.hpp) ends it after the run in progress, which is
+// dropped: the result is marked interrupted.
+ScenarioResult run_scenario(const Scenario& s, const RunnerOptions& opt, const ProgressFn& progress = {},
+                            const std::function<void(const ScenarioResult&)>& on_run = {});
 
 // Environment metadata (kernel, CPU, cores, liburing, compiler, build type, sanitizers, mimalloc, git
 // revision, date, command line, hostname, server_bin).

@@ -62,18 +62,18 @@ void apply_fields(CellSpec& c, const json& j, const std::string& where) {
   if (j.contains("variant")) c.variant = j.at("variant").get<std::string>();
   if (j.contains("label")) c.label = j.at("label").get<std::string>();
   if (j.contains("delay_ms")) c.delay_ms = get_number<uint32_t>(j, "delay_ms", where, 0, 60'000);
-  if (j.contains("concurrency")) c.concurrency = get_number<uint32_t>(j, "concurrency", where, 1, 1'000'000);
-  if (j.contains("requests")) c.requests = get_number<uint64_t>(j, "requests", where, 0, 1'000'000'000);
-  if (j.contains("duration_s")) c.duration_s = get_number<double>(j, "duration_s", where, 0, 3600);
-  if (j.contains("warmup_s")) c.warmup_s = get_number<double>(j, "warmup_s", where, 0, 600);
-  if (j.contains("rate")) c.rate = get_number<double>(j, "rate", where, 0, 10'000'000);
-  if (j.contains("ramp_s")) c.ramp_s = get_number<double>(j, "ramp_s", where, 0, 600);
+  if (j.contains("concurrency")) c.load.connections = get_number<uint32_t>(j, "concurrency", where, 1, 1'000'000);
+  if (j.contains("requests")) c.load.requests = get_number<uint64_t>(j, "requests", where, 0, 1'000'000'000);
+  if (j.contains("duration_s")) c.load.duration_s = get_number<double>(j, "duration_s", where, 0, 3600);
+  if (j.contains("warmup_s")) c.load.warmup_s = get_number<double>(j, "warmup_s", where, 0, 600);
+  if (j.contains("rate")) c.load.rate = get_number<double>(j, "rate", where, 0, 10'000'000);
+  if (j.contains("ramp_s")) c.load.ramp_s = get_number<double>(j, "ramp_s", where, 0, 600);
   if (j.contains("client_lag")) {
     if (!j.at("client_lag").is_boolean()) bad(where, "client_lag must be true or false");
-    c.client_lag = j.at("client_lag").get<bool>();
+    c.load.client_lag = j.at("client_lag").get<bool>();
   }
-  if (j.contains("path")) c.path = j.at("path").get<std::string>();
-  if (j.contains("client_threads")) c.client_threads = get_number<uint32_t>(j, "client_threads", where, 1, 64);
+  if (j.contains("path")) c.load.path = j.at("path").get<std::string>();
+  if (j.contains("client_threads")) c.load.threads = get_number<uint32_t>(j, "client_threads", where, 1, 64);
   if (j.contains("reference")) {
     const json& r = j.at("reference");
     if (r.is_null()) {
@@ -87,9 +87,9 @@ void apply_fields(CellSpec& c, const json& j, const std::string& where) {
 void check_cell(const CellSpec& c, const std::string& where) {
   if (c.variant.empty()) bad(where, "no variant");
   parse_variant(c.variant);  // throws for an unknown backend or bad options
-  if ((c.requests == 0) == (c.duration_s <= 0)) bad(where, "give exactly one of requests (-n) and duration_s (-z)");
-  if (c.requests > 0 && c.requests < c.concurrency) bad(where, "requests must be at least concurrency");
-  if (c.path.empty() || c.path[0] != '/') bad(where, "path must start with '/'");
+  if ((c.load.requests == 0) == (c.load.duration_s <= 0)) bad(where, "give exactly one of requests (-n) and duration_s (-z)");
+  if (c.load.requests > 0 && c.load.requests < c.load.connections) bad(where, "requests must be at least concurrency");
+  if (c.load.path.empty() || c.load.path[0] != '/') bad(where, "path must start with '/'");
 }
 
 }  // namespace
@@ -128,12 +128,12 @@ Scenario parse_scenario(const json& j) {
       fields.erase("variants");
       fields.erase("concurrency");
       apply_fields(base, fields, where);
-      const json conc = mj.value("concurrency", json::array({base.concurrency}));
+      const json conc = mj.value("concurrency", json::array({base.load.connections}));
       for (const json& v : mj.at("variants")) {
         for (const json& c : conc) {
           CellSpec cell = base;
           cell.variant = v.get<std::string>();
-          cell.concurrency = get_number<uint32_t>(json{{"concurrency", c}}, "concurrency", where, 1, 1'000'000);
+          cell.load.connections = get_number<uint32_t>(json{{"concurrency", c}}, "concurrency", where, 1, 1'000'000);
           finish(std::move(cell), where);
         }
       }

@@ -1,4 +1,4 @@
-// ServerProcess: fork/exec, readiness, stop; see server_process.hpp.
+// Child processes and ServerProcess: fork/exec, readiness, stop; see server_process.hpp.
 #include "run/server_process.hpp"
 
 #include <fcntl.h>
@@ -6,15 +6,13 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <sys/prctl.h>
-
 #include <atomic>
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -22,6 +20,7 @@
 #include <thread>
 
 #include "core/net.hpp"
+#include "core/stop_signal.hpp"
 
 namespace ringbench::run {
 namespace {
@@ -30,6 +29,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kPollSlice = 20ms;        // readiness and exit checks
+constexpr auto kReapSlice = 5ms;         // exit-status polling
 constexpr auto kKillWait = 5s;           // after SIGKILL the kernel needs moments, not seconds
 constexpr std::size_t kLineMax = 4096;   // a readiness line longer than this is not one
 
@@ -54,24 +54,70 @@ bool port_accepts(uint16_t port) {
   return true;
 }
 
+// The port in "listening on HOST:PORT", or 0 when the line is not one.
+uint16_t port_of_ready_line(const std::string& line) {
+  const auto colon = line.rfind(':');
+  if (line.rfind("listening on ", 0) != 0 || colon == std::string::npos) return 0;
+  const long port = std::strtol(line.c_str() + colon + 1, nullptr, 10);
+  return port > 0 && port <= 65535 ? static_cast<uint16_t>(port) : 0;
+}
+
 // The process group of the server currently running, for the signal handler: the runner runs one server
 // at a time. Written only by ServerProcess, read by the handler; 0 when none.
 std::atomic<pid_t> g_live_group{0};
 
-void on_fatal_signal(int sig) {
+// The runner finishes what it can: the stop flag ends the load engine's window and the runner's loop, and
+// the server goes at once so that nothing waits on it. A second signal ends the runner outright.
+void on_stop_signal(int sig) {
+  g_stop_signal.store(sig, std::memory_order_relaxed);
   const pid_t g = g_live_group.load();
   if (g > 0) ::kill(-g, SIGKILL);
-  ::signal(sig, SIG_DFL);
-  ::raise(sig);
 }
 
 }  // namespace
 
-void kill_servers_on_signal() {
-  struct sigaction sa {};
-  sa.sa_handler = on_fatal_signal;
-  ::sigemptyset(&sa.sa_mask);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+pid_t spawn_child(const std::vector<std::string>& argv, int out_fd, int err_fd, int cpu, std::string& failure) {
+  // Everything the child touches is prepared before fork: only async-signal-safe calls after it.
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (cpu >= 0) CPU_SET(static_cast<unsigned>(cpu), &cpus);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    failure = std::string("fork: ") + std::strerror(errno);
+    return -1;
+  }
+  if (pid == 0) {
+    ::setpgid(0, 0);  // its own group: SIGKILL reaches prefork children too
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a parent that dies unexpectedly takes its child along
+    if (cpu >= 0) ::sched_setaffinity(0, sizeof cpus, &cpus);
+    const int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    ::execvp(cargv[0], cargv.data());
+    const char* msg = "exec failed: ";
+    (void)!::write(2, msg, std::strlen(msg));
+    const char* err = std::strerror(errno);
+    (void)!::write(2, err, std::strlen(err));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);  // also from this side, so the group exists before we might signal it
+  return pid;
+}
+
+std::optional<int> wait_child(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return to_code(status);
+    if (r < 0 && errno != EINTR) return std::nullopt;
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(kReapSlice);
+  }
 }
 
 std::string describe_status(int code) {
@@ -80,6 +126,14 @@ std::string describe_status(int code) {
     return std::string("killed by SIG") + (name ? name : std::to_string(code - 128));
   }
   return "exit status " + std::to_string(code);
+}
+
+void kill_servers_on_signal() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sa.sa_flags = SA_RESETHAND;
+  ::sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
 }
 
 uint16_t pick_free_port() {
@@ -95,7 +149,7 @@ uint16_t pick_free_port() {
 ServerProcess::~ServerProcess() {
   if (pid_ > 0 && !status_) {
     ::kill(-pid_, SIGKILL);
-    wait_for_exit(kKillWait);
+    wait_exit(kKillWait);
   }
   pid_t mine = pid_;
   if (mine > 0) g_live_group.compare_exchange_strong(mine, 0);
@@ -108,82 +162,39 @@ bool ServerProcess::start(const LaunchSpec& spec, std::chrono::milliseconds read
     failure = std::string("cannot create a log file in /tmp: ") + std::strerror(errno);
     return false;
   }
-  const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  Fd log(::open(log_path_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
   int out_pipe[2] = {-1, -1};
-  if (log_fd < 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0) {
+  if (!log || ::pipe2(out_pipe, O_CLOEXEC) != 0) {
     failure = std::string("cannot set up the server's output: ") + std::strerror(errno);
-    if (log_fd >= 0) ::close(log_fd);
     return false;
   }
+  Fd out_read(out_pipe[0]), out_write(out_pipe[1]);
   const bool want_line = spec.readiness == Readiness::line;
-  // Everything the child touches is prepared before fork: only async-signal-safe calls after it.
-  std::vector<char*> argv;
-  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  cpu_set_t cpus;
-  CPU_ZERO(&cpus);
-  if (spec.cpu >= 0) CPU_SET(static_cast<unsigned>(spec.cpu), &cpus);
-
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    failure = std::string("fork: ") + std::strerror(errno);
-    ::close(log_fd);
-    ::close(out_pipe[0]);
-    ::close(out_pipe[1]);
-    return false;
-  }
-  if (pid == 0) {
-    ::setpgid(0, 0);  // its own group: SIGKILL reaches prefork children too
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a runner that dies unexpectedly takes its server along
-    if (spec.cpu >= 0) ::sched_setaffinity(0, sizeof cpus, &cpus);
-    const int devnull = ::open("/dev/null", O_RDONLY);
-    ::dup2(devnull, 0);
-    ::dup2(want_line ? out_pipe[1] : log_fd, 1);
-    ::dup2(log_fd, 2);
-    ::execv(argv[0], argv.data());
-    const char* msg = "exec failed: ";
-    (void)!::write(2, msg, std::strlen(msg));
-    const char* err = std::strerror(errno);
-    (void)!::write(2, err, std::strlen(err));
-    ::_exit(127);
-  }
-  pid_ = pid;
-  ::setpgid(pid, pid);  // also from this side, so the group exists before we might signal it
-  g_live_group.store(pid);
-  ::close(log_fd);
-  ::close(out_pipe[1]);
-  Fd out(out_pipe[0]);
+  pid_ = spawn_child(spec.argv, want_line ? out_write.get() : log.get(), log.get(), spec.cpu, failure);
+  if (pid_ < 0) return false;
+  g_live_group.store(pid_);
+  out_write = Fd();
 
   const auto deadline = Clock::now() + ready_timeout;
+  if (want_line ? wait_ready_line(out_read.get(), deadline, failure) : wait_port(spec.port, deadline)) return true;
+  if (auto code = exited()) {
+    failure = with_tail("exited before it was ready (" + describe_status(*code) + ")");
+    return false;
+  }
+  std::string note;
+  stop(1s, note);
+  if (failure.empty()) failure = with_tail("not ready after " + std::to_string(ready_timeout.count()) + " ms");
+  return false;
+}
+
+// Reads stdout up to its first line; later stdout goes nowhere (the servers ignore SIGPIPE).
+bool ServerProcess::wait_ready_line(int out_fd, Clock::time_point deadline, std::string& failure) {
   std::string line;
-  for (;;) {
-    if (auto code = exited()) {
-      failure = "exited before it was ready (" + describe_status(*code) + ")";
-      const std::string tail = log_tail();
-      if (!tail.empty()) failure += ": " + tail;
-      return false;
-    }
-    if (Clock::now() >= deadline) {
-      std::string note;
-      stop(1s, note);
-      failure = "not ready after " + std::to_string(ready_timeout.count()) + " ms";
-      const std::string tail = log_tail();
-      if (!tail.empty()) failure += ": " + tail;
-      return false;
-    }
-    if (!want_line) {
-      if (port_accepts(spec.port)) {
-        port_ = spec.port;
-        return true;
-      }
-      std::this_thread::sleep_for(kPollSlice);
-      continue;
-    }
-    pollfd p{out.get(), POLLIN, 0};
-    const int n = ::poll(&p, 1, static_cast<int>(kPollSlice.count()));
-    if (n <= 0) continue;
+  while (Clock::now() < deadline && !exited()) {
+    pollfd p{out_fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(kPollSlice.count())) <= 0) continue;
     char buf[512];
-    const ssize_t r = ::read(out.get(), buf, sizeof buf);
+    const ssize_t r = ::read(out_fd, buf, sizeof buf);
     if (r <= 0) {
       // stdout closed without a line: wait for the exit status to report it.
       std::this_thread::sleep_for(kPollSlice);
@@ -193,51 +204,44 @@ bool ServerProcess::start(const LaunchSpec& spec, std::chrono::milliseconds read
     const auto nl = line.find('\n');
     if (nl == std::string::npos && line.size() < kLineMax) continue;
     const std::string first = line.substr(0, nl);
-    const auto colon = first.rfind(':');
-    if (first.rfind("listening on ", 0) != 0 || colon == std::string::npos) {
-      std::string note;
-      stop(1s, note);
-      failure = "unexpected first line on stdout: '" + first + "'";
-      return false;
-    }
-    const long port = std::strtol(first.c_str() + colon + 1, nullptr, 10);
-    if (port <= 0 || port > 65535) {
-      std::string note;
-      stop(1s, note);
-      failure = "bad port in readiness line: '" + first + "'";
-      return false;
-    }
-    port_ = static_cast<uint16_t>(port);
-    return true;  // later stdout goes nowhere; the servers ignore SIGPIPE
+    port_ = port_of_ready_line(first);
+    if (port_ != 0) return true;
+    failure = "unexpected first line on stdout: '" + first + "'";
+    return false;
   }
+  return false;
 }
 
-std::optional<int> ServerProcess::exited() {
-  if (status_) return status_;
-  if (pid_ <= 0) return std::nullopt;
-  int status = 0;
-  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r == pid_) status_ = to_code(status);
+bool ServerProcess::wait_port(uint16_t port, Clock::time_point deadline) {
+  while (Clock::now() < deadline && !exited()) {
+    if (port_accepts(port)) {
+      port_ = port;
+      return true;
+    }
+    std::this_thread::sleep_for(kPollSlice);
+  }
+  return false;
+}
+
+std::string ServerProcess::with_tail(std::string what) const {
+  if (std::string tail = log_tail(); !tail.empty()) what += ": " + tail;
+  return what;
+}
+
+std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
+  if (status_ || pid_ <= 0) return status_;
+  status_ = wait_child(pid_, timeout);
   return status_;
-}
-
-std::optional<int> ServerProcess::wait_for_exit(std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (auto s = exited()) return s;
-    if (Clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(5ms);
-  }
 }
 
 int ServerProcess::stop(std::chrono::milliseconds grace, std::string& note) {
   if (pid_ <= 0) return -1;
   if (!status_) {
     ::kill(pid_, SIGTERM);
-    if (!wait_for_exit(grace)) {
+    if (!wait_exit(grace)) {
       note = "still running " + std::to_string(grace.count()) + " ms after SIGTERM; killed";
       ::kill(-pid_, SIGKILL);
-      wait_for_exit(kKillWait);
+      wait_exit(kKillWait);
     }
   }
   // Children that outlive their parent would skew the next cell.
@@ -249,10 +253,17 @@ int ServerProcess::stop(std::chrono::milliseconds grace, std::string& note) {
   return status_.value_or(-1);
 }
 
-std::string ServerProcess::log_tail(std::size_t lines) const {
+std::string ServerProcess::log_text() const {
   std::ifstream f(log_path_);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string ServerProcess::log_tail(std::size_t lines) const {
+  std::istringstream in(log_text());
   std::vector<std::string> all;
-  for (std::string l; std::getline(f, l);) {
+  for (std::string l; std::getline(in, l);) {
     if (!l.empty()) all.push_back(l);
   }
   std::string out;

@@ -61,11 +61,11 @@ Figures combine(const std::vector<const Figures*>& runs, Pick how) {
   s.rss_per_conn_kb = pick_of(runs, how, [](const Figures& f) { return f.server.rss_per_conn_kb; });
   s.threads = pick_of(runs, how, [](const Figures& f) { return f.server.threads; });
   s.processes = pick_of(runs, how, [](const Figures& f) { return f.server.processes; });
-  s.ctx_voluntary = pick_of(runs, how, [](const Figures& f) { return f.server.ctx_voluntary; });
-  s.ctx_involuntary = pick_of(runs, how, [](const Figures& f) { return f.server.ctx_involuntary; });
+  s.ctx_voluntary = pick_opt(runs, how, [](const Figures& f) { return f.server.ctx_voluntary; });
+  s.ctx_involuntary = pick_opt(runs, how, [](const Figures& f) { return f.server.ctx_involuntary; });
   s.ctx_per_req = pick_opt(runs, how, [](const Figures& f) { return f.server.ctx_per_req; });
-  out.client.cpu_util_max = pick_of(runs, how, [](const Figures& f) { return f.client.cpu_util_max; });
-  out.client.connects = pick_of(runs, how, [](const Figures& f) { return f.client.connects; });
+  out.client.cpu_util_max = pick_opt(runs, how, [](const Figures& f) { return f.client.cpu_util_max; });
+  out.client.connects = pick_opt(runs, how, [](const Figures& f) { return f.client.connects; });
   // A figure the client limited in any run is suspect in the summary too.
   out.client.client_bound = std::any_of(runs.begin(), runs.end(), [](const Figures* f) { return f->client.client_bound; });
   return out;

@@ -1,5 +1,6 @@
 // `ringbench run` end to end (tag [run]): the smoke scenario against real servers with tiny counts, an
 // external command, a server that cannot start, wrk as the client, and bad command lines.
+#include <signal.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "test_server.hpp"
 
@@ -147,9 +149,9 @@ TEST_CASE("run: an external command is measured, a server that cannot start is r
                                 "--external", "broken=false {port}", "--out", dir.path.string()},
                                90s);
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  REQUIRE(r.exit_code == 0);  // some cells failed, the run went on
+  REQUIRE(r.exit_code == 1);  // some cells failed: the run went on, and says so in its exit status
   CHECK(r.out.find("FAILED") != std::string::npos);
-  CHECK(r.err.find("cells failed") != std::string::npos);
+  CHECK(r.err.find("ringbench run: 2 of 5 cells failed (first: broken: exited before it was ready") != std::string::npos);
   const json j = read_json(dir.path / "results.json");
   const json& s = j["scenarios"][0];
   // blocking:workers=2 kept; ext and broken each at the scenario's two loads.
@@ -254,6 +256,90 @@ TEST_CASE("run: wrk as a cross-check client", "[run]") {
   CHECK(c["median"]["requests_per_s"].get<double>() > 10);
   CHECK(c["median"]["efficiency"].get<double>() <= 1.05);
   CHECK(c["median"]["server"]["cpu_s"].get<double>() > 0);
+  // wrk reports neither its own CPU nor its connects: unknown, not 0.
+  CHECK(c["median"]["client"]["cpu_util_max"].is_null());
+  CHECK(c["median"]["client"]["connects"].is_null());
+  CHECK(c["runs"][0]["client"]["connects"].is_null());
+}
+
+TEST_CASE("run: a failed cell makes the exit status 1 with one line, and --allow-failures relaxes it", "[run]") {
+  TempDir dir;
+  const fs::path file = dir.path / "rates.json";
+  std::ofstream(file) << R"({"name": "rates", "defaults": {"delay_ms": 20, "concurrency": 4, "duration_s": 0.3},
+    "cells": [{"variant": "epoll", "rate": 50}, {"variant": "epoll", "rate": 100}]})";
+  const std::vector<std::string> args = {"run", "--scenario", file.string(), "--external", "deaf=/bin/sleep 60 {port}",
+                                         "--ready-timeout-ms", "300", "--out", (dir.path / "o").string()};
+  auto r = run_ringbench(args, 60s);
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("ringbench run: 2 of 4 cells failed") != std::string::npos);
+  CHECK(r.err.find("not ready after 300 ms") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  // The external server runs at every cell of the scenario: both rates, not once per concurrency.
+  const json cells = read_json(dir.path / "o" / "results.json")["scenarios"][0]["cells"];
+  std::vector<double> deaf_rates;
+  for (const json& c : cells) {
+    if (c["variant"] == "deaf") deaf_rates.push_back(c["rate"].get<double>());
+  }
+  CHECK(deaf_rates == std::vector<double>{50, 100});
+  CHECK(r.out.find("z=0.3s @50/s") != std::string::npos);  // rows that differ only in rate read apart
+  if (r.err.find("gnuplot") == std::string::npos) {
+    // A rate sweep is drawn as lines against the offered rate: one block for epoll with both rates.
+    std::ifstream dat(dir.path / "o" / "rates-sweep.dat");
+    std::stringstream ss;
+    ss << dat.rdbuf();
+    CHECK(ss.str().rfind("# epoll\n50\t", 0) == 0);
+    CHECK(ss.str().find("\n100\t") != std::string::npos);
+    CHECK(fs::file_size(dir.path / "o" / "rates-throughput.png") > 1000);
+  }
+
+  auto relaxed = args;
+  relaxed.push_back("--allow-failures");
+  r = run_ringbench(relaxed, 60s);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("2 of 4 cells failed") != std::string::npos);
+}
+
+TEST_CASE("run: --out is checked before the first cell", "[run]") {
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = run_ringbench({"run", "--scenario", "smoke", "--out", "/proc/nope"}, 20s);
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.rfind("ringbench run: --out /proc/nope: ", 0) == 0);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.out.empty());  // no cell ran
+  CHECK(elapsed_ms(start) < 5000);
+}
+
+TEST_CASE("run: SIGINT writes the finished cells, marks the run interrupted and exits 130", "[run]") {
+  TempDir dir;
+  const fs::path file = dir.path / "long.json";
+  std::ofstream(file) << R"({"name": "long", "defaults": {"delay_ms": 20, "concurrency": 2},
+    "cells": [{"variant": "epoll", "duration_s": 0.3}, {"variant": "epoll", "duration_s": 30, "concurrency": 3}]})";
+  const fs::path out = dir.path / "o";
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = run_ringbench({"run", "--scenario", file.string(), "--out", out.string()}, 60s, [&](pid_t pid) {
+    // results.json is rewritten as each cell completes: interrupt once the first one is in it.
+    for (int i = 0; i < 400; ++i) {
+      std::this_thread::sleep_for(50ms);
+      std::ifstream f(out / "results.json");
+      std::stringstream ss;
+      ss << f.rdbuf();
+      if (ss.str().find("long/epoll/c=2") != std::string::npos) break;
+    }
+    ::kill(pid, SIGINT);
+  });
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  CHECK(r.exit_code == 130);
+  CHECK(elapsed_ms(start) < 25000);  // the 30 s cell was cut short
+  CHECK(r.out.find("interrupted") != std::string::npos);
+  const json j = read_json(out / "results.json");
+  CHECK(j["interrupted"] == true);
+  const json& s = j["scenarios"][0];
+  CHECK(s["interrupted"] == true);
+  REQUIRE(s["cells"].size() == 1);
+  CHECK(s["cells"][0]["status"] == "ok");
+  CHECK(s["cells"][0]["median"]["requests_per_s"].get<double>() > 0);
 }
 
 TEST_CASE("run: bad command lines exit 2 with one line", "[run]") {

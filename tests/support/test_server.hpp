@@ -1,4 +1,5 @@
-// Test harness: starts the real `ringbench` binary as a child process and stops it on every path.
+// Test harness: starts the real `ringbench` binary as a child process and stops it on every path, with the
+// runner's launcher (run/server_process.hpp): one fork/exec, readiness and exit-status logic for both.
 // The backend under test comes from RINGBENCH_BACKEND (default blocking) plus RINGBENCH_SERVER_ARGS, so the
 // same test cases run unchanged against every backend and variant (see tests/CMakeLists.txt).
 #pragma once
@@ -10,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "run/server_process.hpp"
 
 namespace rbtest {
 
@@ -34,8 +37,8 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
-  uint16_t port() const { return port_; }
-  pid_t pid() const { return pid_; }
+  uint16_t port() const { return proc_.port(); }
+  pid_t pid() const { return proc_.pid(); }
 
   void send_signal(int sig) const;
   // Waits for the process to exit; its status as a shell would report it (128+N for signal N).
@@ -53,10 +56,7 @@ class ServerProcess {
   double cpu_seconds() const;
 
  private:
-  pid_t pid_ = -1;
-  uint16_t port_ = 0;
-  std::optional<int> status_;
-  std::string stderr_path_;
+  ringbench::run::ServerProcess proc_;
 };
 
 struct CommandResult {

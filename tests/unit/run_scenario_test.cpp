@@ -20,14 +20,14 @@ TEST_CASE("run: defaults apply to cells and a matrix expands variants x concurre
   const CellSpec& first = s.cells[0];
   CHECK(first.scenario == "t");
   CHECK(first.delay_ms == 100);
-  CHECK(first.requests == 10);
+  CHECK(first.load.requests == 10);
   CHECK(first.reference->requests_per_s == Approx(3.9));
   CHECK(first.id() == "t/blocking/c=5/n=10");
   CHECK(*first.bound_rps() == Approx(50.0));
   CHECK(s.cells[1].id() == "t/uring/c=10/z=2s/path=/bytes/10");
   CHECK(s.cells[3].label == "uring 2");
-  CHECK(s.cells[4].concurrency == 100);
-  CHECK(s.cells[4].warmup_s == Approx(1.0));
+  CHECK(s.cells[4].load.connections == 100);
+  CHECK(s.cells[4].load.warmup_s == Approx(1.0));
 }
 
 TEST_CASE("run: a 0 ms cell has no Little's-law bound", "[run]") {
@@ -43,14 +43,14 @@ TEST_CASE("run: an open-loop cell's bound is its offered rate, capped by c / del
               {"variant": "epoll", "delay_ms": 250, "rate": 1000}]
   })"));
   REQUIRE(s.cells.size() == 2);
-  CHECK(s.cells[0].rate == Approx(20000));
-  CHECK(s.cells[0].ramp_s == Approx(0.1));
+  CHECK(s.cells[0].load.rate == Approx(20000));
+  CHECK(s.cells[0].load.ramp_s == Approx(0.1));
   CHECK(s.cells[0].id() == "t/uring/c=50/z=2s/rate=20000");
   CHECK(*s.cells[0].bound_rps() == Approx(20000));
   CHECK(*s.cells[1].bound_rps() == Approx(200));  // 50 connections can carry only 200 req/s of 250 ms each
-  CHECK_FALSE(s.cells[0].client_lag);
+  CHECK_FALSE(s.cells[0].load.client_lag);
   CHECK(parse_scenario(json::parse(R"({"name": "t", "cells": [{"variant": "uring", "requests": 10,
-                                       "client_lag": true}]})")).cells[0].client_lag);
+                                       "client_lag": true}]})")).cells[0].load.client_lag);
   CHECK_THROWS_WITH(parse_scenario(json::parse(R"({"name": "t", "cells": [{"variant": "uring", "requests": 10,
                                                    "client_lag": 1}]})")),
                     Catch::Contains("client_lag must be true or false"));
@@ -91,12 +91,12 @@ TEST_CASE("run: every shipped scenario loads and the seed matches the seed exper
   std::set<std::string> variants;
   for (const auto& c : seed.cells) {
     CHECK(c.delay_ms == 250);
-    CHECK(c.warmup_s == 0);  // the seed's hey runs had none
-    CHECK(c.requests > 0);
+    CHECK(c.load.warmup_s == 0);  // the seed's hey runs had none
+    CHECK(c.load.requests > 0);
     variants.insert(c.variant);
   }
-  CHECK(seed.cells[0].requests == 10);
-  CHECK(seed.cells[0].concurrency == 5);
+  CHECK(seed.cells[0].load.requests == 10);
+  CHECK(seed.cells[0].load.connections == 5);
   CHECK(seed.cells[0].reference->requests_per_s == Approx(3.95));
   CHECK(variants.count("threads:workers=4,pool=2") == 1);
   CHECK(variants.count("uring:threads=4") == 1);
