@@ -74,6 +74,10 @@ cxxopts::Options make_options() {
     ("no-defer-taskrun", "do not use DEFER_TASKRUN")
     ("coop-taskrun", "IORING_SETUP_COOP_TASKRUN")
     ("send-zc", "IORING_OP_SEND_ZC for large bodies")
+    ("no-zc-report-usage", "with --send-zc: do not ask the kernel whether it copied (IORING_SEND_ZC_REPORT_USAGE; default on where supported)")
+    ("recv-bundle", "receive bundles: one multishot recv completion fills several provided buffers (IORING_RECVSEND_BUNDLE, Linux 6.10)")
+    ("buf-ring-inc", "incremental buffer consumption: each recv takes only what it needs of a provided buffer (IOU_PBUF_RING_INC, Linux 6.12)")
+    ("no-iowait", "waits are not accounted as iowait, as epoll's are not (IORING_ENTER_NO_IOWAIT, Linux 6.15)")
     ("ring-entries", "submission queue entries", cxxopts::value<std::string>()->default_value(std::to_string(u.ring_entries)))
     ("buf-count", "provided buffers per ring", cxxopts::value<std::string>()->default_value(std::to_string(u.buf_count)))
     ("buf-size", "bytes per provided buffer", cxxopts::value<std::string>()->default_value(std::to_string(u.buf_size)))
@@ -139,6 +143,10 @@ ServerConfig to_config(const cxxopts::ParseResult& r) {
   u.defer_taskrun = r.count("no-defer-taskrun") == 0;
   u.coop_taskrun = r.count("coop-taskrun") > 0;
   u.send_zc = r.count("send-zc") > 0;
+  u.zc_report_usage = r.count("no-zc-report-usage") == 0;
+  u.recv_bundle = r.count("recv-bundle") > 0;
+  u.buf_ring_inc = r.count("buf-ring-inc") > 0;
+  u.no_iowait = r.count("no-iowait") > 0;
   u.ring_entries = num<uint32_t>(r, "ring-entries");
   u.buf_count = num<uint32_t>(r, "buf-count");
   u.buf_size = num<uint32_t>(r, "buf-size");

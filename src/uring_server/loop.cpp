@@ -15,6 +15,7 @@
 
 #include "core/clock.hpp"
 #include "core/net.hpp"
+#include "uring/uapi.hpp"
 
 namespace ringbench {
 namespace {
@@ -50,9 +51,9 @@ UringLoop::UringLoop(UringShared& shared, unsigned index, int listen_fd, int wak
   // (older kernel) liburing keeps using the plain ring fd, so the result only decides the fast path.
   const bool registered = io_uring_register_ring_fd(ring_.get()) >= 0;
   if (!registered) ++counters_.ring_fd_unregistered;
-  min_wait_ = {u_.min_wait_us, u_.min_wait_batch, registered};
+  min_wait_ = {u_.min_wait_us, u_.min_wait_batch, registered, u_.no_iowait ? uapi::kEnterNoIowait : 0u};
   if (u_.buf_ring) {
-    bufs_.emplace(ring_.get(), kBufGroup, u_.buf_count, u_.buf_size);
+    bufs_.emplace(ring_.get(), kBufGroup, u_.buf_count, u_.buf_size, u_.buf_ring_inc);
   }
   if (u_.fixed_files) {
     rlimit rl{};
@@ -79,6 +80,7 @@ int UringLoop::run() {
       fatal_ = rc;
       break;
     }
+    if (IO_URING_READ_ONCE(*ring_.get()->sq.kflags) & IORING_SQ_CQ_OVERFLOW) ++counters_.cq_overflow_turns;
     update_clock();
     if (tick_due) late_wakeups_.record(wait_began, tick_at_ns_, now_ns_);
     harvest();
@@ -94,6 +96,7 @@ int UringLoop::run() {
     std::fprintf(stderr, "ringbench serve uring: loop %u: io_uring_submit_and_wait: %s\n", index_,
                  std::strerror(-fatal_));
   }
+  counters_.cq_dropped = IO_URING_READ_ONCE(*ring_.get()->cq.koverflow);
   report();
   return fatal_ == 0 ? 0 : 1;
 }
@@ -120,6 +123,7 @@ io_uring_sqe* UringLoop::get_sqe() {
     // The submission queue is full: hand it to the kernel now. -EBUSY means completions are backed up
     // (overflow); take them off the ring first so the kernel can make progress.
     const int rc = io_uring_submit(ring_.get());
+    ++counters_.enters;
     if (rc == -EBUSY || rc == -EAGAIN) {
       harvest();
     } else if (rc < 0 && rc != -EINTR) {
@@ -129,7 +133,9 @@ io_uring_sqe* UringLoop::get_sqe() {
 }
 
 int UringLoop::submit_and_wait() {
-  if (min_wait_.min_wait_us == 0) return io_uring_submit_and_wait(ring_.get(), 1);
+  ++counters_.enters;
+  if (min_wait_.min_wait_us == 0 && min_wait_.enter_flags == 0) return io_uring_submit_and_wait(ring_.get(), 1);
+  if (min_wait_.enter_flags & uapi::kEnterNoIowait) ++counters_.no_iowait_enters;
   return submit_and_wait_min(ring_.get(), min_wait_);
 }
 
@@ -147,6 +153,7 @@ void UringLoop::harvest() {
     ++n;
   }
   io_uring_cq_advance(ring_.get(), n);
+  counters_.cqes += n;
 }
 
 void UringLoop::update_clock() {
@@ -174,21 +181,29 @@ void UringLoop::dispatch(const Completion& cqe) {
       }
       return;
     case Op::ignore: return;
+    case Op::send_zc:
+      // The notification may outlive its connection (its bytes are the process-lifetime pattern block).
+      if (cqe.flags & IORING_CQE_F_NOTIF) {
+        ++counters_.zc_sends;
+        if (u_.zc_report_usage && (static_cast<uint32_t>(cqe.res) & uapi::kNotifUsageZcCopied)) ++counters_.zc_copied;
+        return;
+      }
+      break;
     default: break;
   }
   Conn* c = conn_for(ud);
   if (c == nullptr) {
-    // A zero-copy notification may outlive its connection (its bytes are the process-lifetime pattern
-    // block); anything else here would be a bookkeeping bug, but a provided buffer must still go back.
-    if (bufs_ && (cqe.flags & IORING_CQE_F_BUFFER)) bufs_->recycle(static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
+    // A bookkeeping bug if it happens, but the provided buffers it names must still go back.
+    if (bufs_ && (cqe.flags & IORING_CQE_F_BUFFER)) {
+      const auto bid = static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+      bufs_->consume(bid, cqe.res > 0 ? static_cast<std::size_t>(cqe.res) : 0, u_.recv_bundle, [](const char*, std::size_t) {});
+    }
     return;
   }
   switch (ud.op) {
     case Op::recv: on_recv(*c, cqe); break;
     case Op::send: on_send(*c, cqe.res); break;
-    case Op::send_zc:
-      if (!(cqe.flags & IORING_CQE_F_NOTIF)) on_send(*c, cqe.res);
-      break;
+    case Op::send_zc: on_send(*c, cqe.res); break;
     case Op::shutdown: --c->inflight; break;
     case Op::delay:
       --c->inflight;

@@ -43,6 +43,17 @@ struct LoopCounters {
   uint64_t recv_paused = 0;         // pipelined input over the per-connection bound: reading paused
   uint64_t ring_fd_unregistered = 0;  // io_uring_register_ring_fd failed: every enter looks the fd up
   uint64_t close_errors = 0;
+  // What the loop did with the ring (the ringbench-stats line).
+  uint64_t enters = 0;              // submit / submit-and-wait calls into io_uring_enter
+  uint64_t no_iowait_enters = 0;    // of those, waits made with IORING_ENTER_NO_IOWAIT
+  uint64_t cqes = 0;                // completions taken off the ring
+  uint64_t cq_overflow_turns = 0;   // waits after which the kernel flagged IORING_SQ_CQ_OVERFLOW
+  uint64_t cq_dropped = 0;          // completions the kernel could not keep (the CQ ring's overflow count)
+  uint64_t recv_multi_buffer = 0;   // recv completions that spanned more than one provided buffer (bundles)
+  uint64_t recv_buffers = 0;        // provided buffers those completions spanned in all
+  uint64_t recv_buf_kept = 0;       // completions whose buffer stayed with the kernel (IORING_CQE_F_BUF_MORE)
+  uint64_t zc_sends = 0;            // zero-copy sends notified complete
+  uint64_t zc_copied = 0;           // of those, sends the kernel reported as copied (IORING_NOTIF_USAGE_ZC_COPIED)
 };
 
 class UringLoop {
@@ -55,6 +66,7 @@ class UringLoop {
   // Serves until a wake-up on `wake_fd` starts the drain and the last connection is gone.
   // Returns 0, or 1 when the ring itself failed.
   int run();
+  const LoopCounters& counters() const { return counters_; }
 
  private:
   struct Completion {  // a CQE copied off the ring, so handlers may submit (and reap) freely
@@ -122,7 +134,7 @@ class UringLoop {
   std::optional<BufRing> bufs_;  // declared after ring_: unregistered before the ring goes away
   TimerWheel wheel_;              // timeouts, backoffs and the drain (1 ms slots)
   DelayTimers delays_;            // the handler's delays with --timer wheel (100 µs slots)
-  MinWait min_wait_;              // --min-wait-us; min_wait_us 0: liburing's plain submit-and-wait
+  MinWait min_wait_;              // --min-wait-us, --no-iowait; neither: liburing's plain submit-and-wait
   WaitLateness late_wakeups_;     // pure waits that ended more than a tolerance past the armed tick
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<uint32_t> free_slots_;
