@@ -70,6 +70,7 @@ cxxopts::Options make_options() {
     ("no-multishot-recv", "single-shot recv into per-connection buffers")
     ("no-buf-ring", "no provided buffer ring (implies --no-multishot-recv)")
     ("fixed-files", "registered (direct) descriptors")
+    ("fixed-file-slots", "with --fixed-files: direct descriptors per loop; more clients wait in the backlog (0 = RLIMIT_NOFILE, at most 65536)", cxxopts::value<std::string>()->default_value("0"))
     ("defer-taskrun", "IORING_SETUP_SINGLE_ISSUER|DEFER_TASKRUN (default on where supported)")
     ("no-defer-taskrun", "do not use DEFER_TASKRUN")
     ("coop-taskrun", "IORING_SETUP_COOP_TASKRUN")
@@ -138,6 +139,7 @@ ServerConfig to_config(const cxxopts::ParseResult& r) {
   u.buf_ring = r.count("no-buf-ring") == 0;
   u.multishot_recv = r.count("no-multishot-recv") == 0 && u.buf_ring;
   u.fixed_files = r.count("fixed-files") > 0;
+  u.fixed_file_slots = num<uint32_t>(r, "fixed-file-slots");
   require(!(r.count("defer-taskrun") && r.count("no-defer-taskrun")),
           "--defer-taskrun and --no-defer-taskrun contradict each other");
   u.defer_taskrun = r.count("no-defer-taskrun") == 0;
@@ -176,6 +178,7 @@ ServerConfig to_config(const cxxopts::ParseResult& r) {
   require(u.buf_count >= 1 && u.buf_count <= 32768 && (u.buf_count & (u.buf_count - 1)) == 0,
           "--buf-count must be a power of two in 1..32768");
   require(u.min_wait_us <= 100'000, "--min-wait-us must be 0..100000");
+  require(u.fixed_file_slots <= 65'536, "--fixed-file-slots must be 0..65536");
   require(u.min_wait_batch >= 2 && u.min_wait_batch <= 65'536, "--min-wait-batch must be 2..65536");
   require(u.buf_size >= 512 && u.buf_size <= (1u << 20), "--buf-size must be 512..1048576");
   return c;

@@ -42,6 +42,7 @@ UringLoop::UringLoop(UringShared& shared, unsigned index, int listen_fd, int wak
       listen_fd_(listen_fd),
       wake_fd_(wake_fd),
       keepalive_ms_(effective_keepalive_ms(shared.cfg)),
+      fixed_headroom_(shared.cfg.backlog + 1),
       now_ns_(monotonic_ns()),
       now_ms_(now_ns_ / 1'000'000),
       ring_(u_.ring_entries, ring_params(shared.plan)),
@@ -58,8 +59,9 @@ UringLoop::UringLoop(UringShared& shared, unsigned index, int listen_fd, int wak
   if (u_.fixed_files) {
     rlimit rl{};
     if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) throw_errno("getrlimit(RLIMIT_NOFILE)");
-    const auto slots = static_cast<unsigned>(std::min<rlim_t>(rl.rlim_cur, kMaxFixedFiles));
-    if (const int rc = io_uring_register_files_sparse(ring_.get(), slots); rc < 0) {
+    fixed_slots_ = u_.fixed_file_slots != 0 ? u_.fixed_file_slots
+                                            : static_cast<uint32_t>(std::min<rlim_t>(rl.rlim_cur, kMaxFixedFiles));
+    if (const int rc = io_uring_register_files_sparse(ring_.get(), fixed_slots_); rc < 0) {
       throw_errno("io_uring_register_files_sparse", -rc);
     }
   }
@@ -181,6 +183,10 @@ void UringLoop::dispatch(const Completion& cqe) {
       }
       return;
     case Op::ignore: return;
+    case Op::close_direct:
+      --fixed_used_;
+      if (!accept_armed_ && !accept_paused_ && !draining_) arm_accept();  // a queued client may come in now
+      return;
     case Op::send_zc:
       // The notification may outlive its connection (its bytes are the process-lifetime pattern block).
       if (cqe.flags & IORING_CQE_F_NOTIF) {

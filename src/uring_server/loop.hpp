@@ -43,6 +43,7 @@ struct LoopCounters {
   uint64_t recv_paused = 0;         // pipelined input over the per-connection bound: reading paused
   uint64_t ring_fd_unregistered = 0;  // io_uring_register_ring_fd failed: every enter looks the fd up
   uint64_t close_errors = 0;
+  uint64_t accept_table_full = 0;   // --fixed-files: times the table was full and clients waited in the backlog
   // What the loop did with the ring (the ringbench-stats line).
   uint64_t enters = 0;              // submit / submit-and-wait calls into io_uring_enter
   uint64_t no_iowait_enters = 0;    // of those, waits made with IORING_ENTER_NO_IOWAIT
@@ -92,6 +93,7 @@ class UringLoop {
 
   // Listening side and stop.
   void arm_accept();
+  void cancel_accept();
   void arm_wake();
   void on_accept(int res, uint32_t flags);
   void open_conn(int fd);
@@ -128,6 +130,9 @@ class UringLoop {
   const int listen_fd_;
   const int wake_fd_;
   const uint32_t keepalive_ms_;
+  // Free table slots below which multishot accept gives way to one accept at a time: a multishot accept
+  // takes the whole accept queue (up to the backlog) in one go, whatever the table has room for.
+  const uint32_t fixed_headroom_;
   uint64_t now_ns_ = 0;
   uint64_t now_ms_ = 0;
   Ring ring_;
@@ -145,6 +150,10 @@ class UringLoop {
   uint64_t tick_at_ns_ = 0;       // when the armed tick fires (CLOCK_MONOTONIC ns)
   bool tick_armed_ = false;
   bool accept_armed_ = false;
+  bool accept_multishot_ = false; // the armed accept is multishot
+  bool accept_cancel_sent_ = false;
+  uint32_t fixed_slots_ = 0;      // --fixed-files: the ring's direct descriptor table
+  uint32_t fixed_used_ = 0;       // direct descriptors accepted and not yet closed (close completed)
   bool accept_paused_ = false;
   bool draining_ = false;
   bool drain_forced_ = false;     // --drain-ms ran out: every connection was closed

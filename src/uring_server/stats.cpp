@@ -31,6 +31,7 @@ void each_counter(K& k, F&& f) {
   f("send_timeouts", k.send_timeouts);
   f("recv_paused", k.recv_paused);
   f("close_errors", k.close_errors);
+  f("accept_table_full", k.accept_table_full);
 }
 
 nlohmann::json counters_json(const LoopCounters& k) {
