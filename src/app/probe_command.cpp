@@ -46,6 +46,11 @@ std::vector<OptionVerdict> option_verdicts(const UringProbe& p) {
       {"--fixed-files", p.fixed_files, used(p.fixed_files, "available when asked", "falls back to plain descriptors")},
       {"--send-zc", p.send_zc, used(p.send_zc, "available when asked", "falls back to copying sends")},
       {"--min-wait-us", p.min_timeout, used(p.min_timeout, "available when asked", "falls back to plain waits")},
+      {"--recv-bundle", p.recv_bundle, used(p.recv_bundle, "available when asked", "falls back to one buffer per recv")},
+      {"--buf-ring-inc", p.buf_ring_inc, used(p.buf_ring_inc, "available when asked", "falls back to whole buffers")},
+      {"--no-iowait", p.no_iowait, used(p.no_iowait, "available when asked", "falls back to iowait-accounted waits")},
+      {"SEND_ZC usage reports (--send-zc; --no-zc-report-usage)", p.zc_report_usage,
+       used(p.zc_report_usage, "used with --send-zc", "copied sends not counted")},
       {"--timer ring|wheel", true, "both available (default wheel)"},
   };
 }
@@ -71,6 +76,10 @@ void print_text(const UringProbe& p) {
   std::printf("  %-30s %s\n", "registered files", yes_no(p.fixed_files, p.fixed_files_error).c_str());
   std::printf("  %-30s %s\n", "SENDMSG_ZC", yes_no(p.send_zc, "opcode not supported").c_str());
   std::printf("  %-30s %s\n", "minimum wait (MIN_TIMEOUT)", yes_no(p.min_timeout, "needs Linux 6.12").c_str());
+  std::printf("  %-30s %s\n", "receive bundles", yes_no(p.recv_bundle, p.recv_bundle_error).c_str());
+  std::printf("  %-30s %s\n", "incremental buffer ring", yes_no(p.buf_ring_inc, p.buf_ring_inc_error).c_str());
+  std::printf("  %-30s %s\n", "NO_IOWAIT waits", yes_no(p.no_iowait, p.no_iowait_error).c_str());
+  std::printf("  %-30s %s\n", "SEND_ZC usage reports", yes_no(p.zc_report_usage, p.zc_report_usage_error).c_str());
   std::printf("opcodes (%zu):", p.opcodes.size());
   for (std::size_t i = 0; i < p.opcodes.size(); ++i) {
     std::printf("%s%s", i % 8 == 0 ? "\n  " : " ", opcode_name(p.opcodes[i]).c_str());
@@ -107,7 +116,36 @@ nlohmann::json to_json(const UringProbe& p) {
       {"send_zc", p.send_zc},             {"sqpoll", p.sqpoll},
       {"defer_taskrun", p.defer_taskrun}, {"coop_taskrun", p.coop_taskrun},
       {"min_timeout", p.min_timeout},
+      {"recv_bundle", p.recv_bundle},     {"buf_ring_inc", p.buf_ring_inc},
+      {"no_iowait", p.no_iowait},         {"zc_report_usage", p.zc_report_usage},
   };
+  // Why each capability the kernel refused is missing; absent when it works.
+  nlohmann::json why = nlohmann::json::object();
+  auto flag_error = [&](const char* name) {
+    for (const SetupFlagProbe& f : p.setup_flags) {
+      if (f.name == name && !f.works) return "io_uring_setup: " + f.error;
+    }
+    return std::string();
+  };
+  const std::pair<const char*, std::string> reasons[] = {
+      {"buf_ring", p.buf_ring_error},
+      {"multishot_accept", p.multishot_accept_error},
+      {"multishot_recv", p.multishot_recv_error},
+      {"fixed_files", p.fixed_files_error},
+      {"send_zc", p.send_zc ? "" : "IORING_OP_SENDMSG_ZC not supported"},
+      {"sqpoll", flag_error("SQPOLL")},
+      {"defer_taskrun", flag_error("SINGLE_ISSUER|DEFER_TASKRUN")},
+      {"coop_taskrun", flag_error("COOP_TASKRUN|TASKRUN_FLAG")},
+      {"min_timeout", p.min_timeout ? "" : "IORING_FEAT_MIN_TIMEOUT not reported (Linux 6.12)"},
+      {"recv_bundle", p.recv_bundle_error},
+      {"buf_ring_inc", p.buf_ring_inc_error},
+      {"no_iowait", p.no_iowait_error},
+      {"zc_report_usage", p.zc_report_usage_error},
+  };
+  for (const auto& [name, text] : reasons) {
+    if (!text.empty()) why[name] = text;
+  }
+  j["unavailable_reasons"] = why;
   nlohmann::json opts = nlohmann::json::array();
   for (const OptionVerdict& v : option_verdicts(p)) {
     opts.push_back({{"option", v.option}, {"available", v.available}, {"verdict", v.verdict}});

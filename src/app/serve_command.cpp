@@ -70,10 +70,15 @@ cxxopts::Options make_options() {
     ("no-multishot-recv", "single-shot recv into per-connection buffers")
     ("no-buf-ring", "no provided buffer ring (implies --no-multishot-recv)")
     ("fixed-files", "registered (direct) descriptors")
+    ("fixed-file-slots", "with --fixed-files: direct descriptors per loop; more clients wait in the backlog (0 = RLIMIT_NOFILE, at most 65536)", cxxopts::value<std::string>()->default_value("0"))
     ("defer-taskrun", "IORING_SETUP_SINGLE_ISSUER|DEFER_TASKRUN (default on where supported)")
     ("no-defer-taskrun", "do not use DEFER_TASKRUN")
     ("coop-taskrun", "IORING_SETUP_COOP_TASKRUN")
     ("send-zc", "IORING_OP_SEND_ZC for large bodies")
+    ("no-zc-report-usage", "with --send-zc: do not ask the kernel whether it copied (IORING_SEND_ZC_REPORT_USAGE; default on where supported)")
+    ("recv-bundle", "receive bundles: one multishot recv completion fills several provided buffers (IORING_RECVSEND_BUNDLE, Linux 6.10)")
+    ("buf-ring-inc", "incremental buffer consumption: each recv takes only what it needs of a provided buffer (IOU_PBUF_RING_INC, Linux 6.12)")
+    ("no-iowait", "waits are not accounted as iowait, as epoll's are not (IORING_ENTER_NO_IOWAIT, Linux 6.15)")
     ("ring-entries", "submission queue entries", cxxopts::value<std::string>()->default_value(std::to_string(u.ring_entries)))
     ("buf-count", "provided buffers per ring", cxxopts::value<std::string>()->default_value(std::to_string(u.buf_count)))
     ("buf-size", "bytes per provided buffer", cxxopts::value<std::string>()->default_value(std::to_string(u.buf_size)))
@@ -134,11 +139,16 @@ ServerConfig to_config(const cxxopts::ParseResult& r) {
   u.buf_ring = r.count("no-buf-ring") == 0;
   u.multishot_recv = r.count("no-multishot-recv") == 0 && u.buf_ring;
   u.fixed_files = r.count("fixed-files") > 0;
+  u.fixed_file_slots = num<uint32_t>(r, "fixed-file-slots");
   require(!(r.count("defer-taskrun") && r.count("no-defer-taskrun")),
           "--defer-taskrun and --no-defer-taskrun contradict each other");
   u.defer_taskrun = r.count("no-defer-taskrun") == 0;
   u.coop_taskrun = r.count("coop-taskrun") > 0;
   u.send_zc = r.count("send-zc") > 0;
+  u.zc_report_usage = r.count("no-zc-report-usage") == 0;
+  u.recv_bundle = r.count("recv-bundle") > 0;
+  u.buf_ring_inc = r.count("buf-ring-inc") > 0;
+  u.no_iowait = r.count("no-iowait") > 0;
   u.ring_entries = num<uint32_t>(r, "ring-entries");
   u.buf_count = num<uint32_t>(r, "buf-count");
   u.buf_size = num<uint32_t>(r, "buf-size");
@@ -168,6 +178,7 @@ ServerConfig to_config(const cxxopts::ParseResult& r) {
   require(u.buf_count >= 1 && u.buf_count <= 32768 && (u.buf_count & (u.buf_count - 1)) == 0,
           "--buf-count must be a power of two in 1..32768");
   require(u.min_wait_us <= 100'000, "--min-wait-us must be 0..100000");
+  require(u.fixed_file_slots <= 65'536, "--fixed-file-slots must be 0..65536");
   require(u.min_wait_batch >= 2 && u.min_wait_batch <= 65'536, "--min-wait-batch must be 2..65536");
   require(u.buf_size >= 512 && u.buf_size <= (1u << 20), "--buf-size must be 512..1048576");
   return c;

@@ -28,6 +28,11 @@ struct UringConfig {
   // come first. Each request may wait up to this long before it is read or answered. 0 = off.
   uint32_t min_wait_us = 0;
   uint32_t min_wait_batch = 32;
+  bool recv_bundle = false;      // IORING_RECVSEND_BUNDLE: one multishot recv completion may fill several buffers
+  bool buf_ring_inc = false;     // IOU_PBUF_RING_INC: a provided buffer is consumed a little at a time
+  bool no_iowait = false;        // IORING_ENTER_NO_IOWAIT: waits are not counted as iowait
+  bool zc_report_usage = true;   // with send_zc: count the zero-copy sends the kernel copied
+  uint32_t fixed_file_slots = 0; // with fixed_files: direct descriptors per ring; 0 = RLIMIT_NOFILE (at most 65536)
 };
 
 struct Limits {

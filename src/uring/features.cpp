@@ -5,6 +5,7 @@
 #include <liburing.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 
 #include "core/net.hpp"
 #include "uring/ring.hpp"
+#include "uring/uapi.hpp"
 #include "uring/wait.hpp"
 
 #ifndef RINGBENCH_LIBURING_VERSION
@@ -147,6 +149,112 @@ void probe_fixed_files(UringProbe& p) {
   p.fixed_files = true;
 }
 
+// A multishot recv of `bytes` bytes sent through a socketpair, on a buffer ring of 64-byte buffers;
+// empty when the completion is as `check` expects, else why not.
+template <typename Check>
+std::string try_recv(bool bundle, bool incremental, std::size_t bytes, Check&& check) {
+  std::optional<Ring> ring;
+  if (const int rc = try_setup(0, ring); rc < 0) return errno_text(-rc);
+  std::optional<BufRing> bufs;
+  try {
+    bufs.emplace(ring->get(), kProbeBufGroup, kProbeBufCount, kProbeBufSize, incremental);
+  } catch (const std::system_error& e) {
+    return e.what();
+  }
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return fmt::format("socketpair: {}", errno_text(errno));
+  Fd a(sv[0]), b(sv[1]);
+  const std::string payload(bytes, 'x');
+  if (::write(b.get(), payload.data(), payload.size()) != static_cast<ssize_t>(payload.size())) {
+    return fmt::format("write: {}", errno_text(errno));
+  }
+  io_uring_sqe* sqe = io_uring_get_sqe(ring->get());
+  io_uring_prep_recv_multishot(sqe, a.get(), nullptr, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = kProbeBufGroup;
+  if (bundle) sqe->ioprio |= uapi::kRecvSendBundle;
+  const std::optional<ProbeCqe> c = wait_one(ring->get());
+  if (!c) return "no completion";
+  if (c->res < 0) return errno_text(-c->res);
+  if (!(c->flags & IORING_CQE_F_BUFFER)) return "completion without a provided buffer";
+  return check(*c);
+}
+
+// Receive bundles (6.10): 100 bytes into 64-byte buffers must arrive in one completion (two buffers).
+// Incremental consumption (6.12): one byte must leave its buffer with the kernel (IORING_CQE_F_BUF_MORE).
+void probe_recv_extensions(UringProbe& p) {
+  if (!p.multishot_recv) {
+    p.recv_bundle_error = p.buf_ring_inc_error = "needs multishot recv";
+    return;
+  }
+  if (!(p.ring_features & uapi::kFeatRecvSendBundle)) {
+    p.recv_bundle_error = "IORING_FEAT_RECVSEND_BUNDLE not reported (Linux 6.10)";
+  } else {
+    p.recv_bundle_error = try_recv(true, false, kProbeBufSize + 36, [](const ProbeCqe& c) {
+      return c.res == static_cast<int32_t>(kProbeBufSize + 36) ? std::string()
+                                                               : fmt::format("bundle received {} bytes, not {}", c.res, kProbeBufSize + 36);
+    });
+    p.recv_bundle = p.recv_bundle_error.empty();
+  }
+  p.buf_ring_inc_error = try_recv(false, true, 1, [](const ProbeCqe& c) {
+    return (c.flags & uapi::kCqeFBufMore) ? std::string() : std::string("completion without IORING_CQE_F_BUF_MORE");
+  });
+  p.buf_ring_inc = p.buf_ring_inc_error.empty();
+}
+
+// IORING_ENTER_NO_IOWAIT (6.15): an older kernel refuses the unknown enter flag with EINVAL.
+void probe_no_iowait(UringProbe& p) {
+  if (!(p.ring_features & uapi::kFeatNoIowait)) {
+    p.no_iowait_error = "IORING_FEAT_NO_IOWAIT not reported (Linux 6.15)";
+    return;
+  }
+  std::optional<Ring> ring;
+  if (const int rc = try_setup(0, ring); rc < 0) {
+    p.no_iowait_error = errno_text(-rc);
+    return;
+  }
+  const long rc = ::syscall(__NR_io_uring_enter, ring->get()->ring_fd, 0, 0,
+                            IORING_ENTER_GETEVENTS | uapi::kEnterNoIowait, nullptr, 0);
+  p.no_iowait = rc >= 0;
+  if (!p.no_iowait) p.no_iowait_error = fmt::format("io_uring_enter: {}", errno_text(errno));
+}
+
+// IORING_SEND_ZC_REPORT_USAGE (6.2): a zero-copy send over loopback TCP whose notification says whether
+// the kernel copied (on loopback it always does).
+void probe_zc_report_usage(UringProbe& p) {
+  if (!p.send_zc) {
+    p.zc_report_usage_error = "needs SEND_ZC";
+    return;
+  }
+  std::optional<Ring> ring;
+  if (const int rc = try_setup(0, ring); rc < 0) {
+    p.zc_report_usage_error = errno_text(-rc);
+    return;
+  }
+  try {
+    Fd listener = listen_tcp({"127.0.0.1", 0, 8, false, false});
+    Fd client(connect_tcp("127.0.0.1", local_port(listener.get())));
+    Fd server(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!client || !server) {
+      p.zc_report_usage_error = "loopback connect failed";
+      return;
+    }
+    static const char byte = 'x';
+    io_uring_sqe* sqe = io_uring_get_sqe(ring->get());
+    io_uring_prep_send_zc(sqe, client.get(), &byte, 1, MSG_NOSIGNAL, uapi::kSendZcReportUsage);
+    const std::optional<ProbeCqe> sent = wait_one(ring->get());
+    if (!sent || sent->res != 1) {
+      p.zc_report_usage_error = sent && sent->res < 0 ? errno_text(-sent->res) : "send_zc: no completion";
+      return;
+    }
+    const std::optional<ProbeCqe> notif = wait_one(ring->get());
+    p.zc_report_usage = notif && (notif->flags & IORING_CQE_F_NOTIF);
+    if (!p.zc_report_usage) p.zc_report_usage_error = "send_zc: no notification";
+  } catch (const std::system_error& e) {
+    p.zc_report_usage_error = e.what();
+  }
+}
+
 int read_io_uring_disabled() {
   std::ifstream f("/proc/sys/kernel/io_uring_disabled");
   int v = -1;
@@ -220,7 +328,7 @@ UringProbe probe_uring() {
   }
   p.available = true;
   p.ring_features = plain->features();
-  p.min_timeout = (p.ring_features & kFeatMinTimeout) != 0;
+  p.min_timeout = (p.ring_features & uapi::kFeatMinTimeout) != 0;
   if (io_uring_probe* op = io_uring_get_probe_ring(plain->get())) {
     for (unsigned i = 0; i <= op->last_op && i < op->ops_len; ++i) {
       if (io_uring_opcode_supported(op, static_cast<int>(i))) p.opcodes.push_back(i);
@@ -266,6 +374,9 @@ UringProbe probe_uring() {
   probe_multishot_accept(p);
   probe_recv(p);
   probe_fixed_files(p);
+  probe_recv_extensions(p);
+  probe_no_iowait(p);
+  probe_zc_report_usage(p);
   return p;
 }
 
@@ -297,6 +408,23 @@ UringPlan plan_uring(const UringConfig& want, const UringProbe& probe) {
     drop(u.fixed_files, fmt::format("--fixed-files: registered files not available ({}); not used", probe.fixed_files_error));
   }
   if (!probe.send_zc) drop(u.send_zc, "--send-zc: IORING_OP_SENDMSG_ZC not available; not used");
+  if (!u.multishot_recv) drop(u.recv_bundle, "--recv-bundle needs multishot recv; not used");
+  if (!probe.recv_bundle) {
+    drop(u.recv_bundle, fmt::format("--recv-bundle: IORING_RECVSEND_BUNDLE not available ({}); not used", probe.recv_bundle_error));
+  }
+  if (!u.multishot_recv) drop(u.buf_ring_inc, "--buf-ring-inc needs multishot recv; not used");
+  if (!probe.buf_ring_inc) {
+    drop(u.buf_ring_inc, fmt::format("--buf-ring-inc: IOU_PBUF_RING_INC not available ({}); not used", probe.buf_ring_inc_error));
+  }
+  if (u.sqpoll) drop(u.no_iowait, "--no-iowait does not combine with --sqpoll; not used");
+  if (!probe.no_iowait) {
+    drop(u.no_iowait, fmt::format("--no-iowait: IORING_ENTER_NO_IOWAIT not available ({}); not used", probe.no_iowait_error));
+  }
+  // Usage reports only mean something on zero-copy sends; without --send-zc the default is quietly off.
+  if (!u.send_zc) u.zc_report_usage = false;
+  if (!probe.zc_report_usage) {
+    drop(u.zc_report_usage, fmt::format("SEND_ZC usage reports not available ({}); copied sends not counted", probe.zc_report_usage_error));
+  }
   if (u.min_wait_us > 0 && (u.sqpoll || !probe.min_timeout)) {
     plan.fallbacks.push_back(u.sqpoll ? "--min-wait-us does not combine with --sqpoll; not used"
                                       : "--min-wait-us: IORING_FEAT_MIN_TIMEOUT (Linux 6.12) not available; not used");
@@ -325,11 +453,41 @@ std::string UringPlan::summary() const {
   } else {
     s += fmt::format(", single-shot recv into {} B per-connection buffers", u.buf_size);
   }
+  if (u.recv_bundle) s += ", receive bundles";
+  if (u.buf_ring_inc) s += ", incremental buffer consumption";
   if (u.fixed_files) s += ", fixed files";
   s += u.send_zc ? ", SENDMSG_ZC for large bodies" : ", copying send";
+  if (u.zc_report_usage) s += " (copies counted)";
+  if (u.no_iowait) s += ", NO_IOWAIT waits";
   s += u.timer == TimerKind::wheel ? ", timer wheel" : ", one IORING_OP_TIMEOUT per request";
   if (u.min_wait_us > 0) s += fmt::format(", waits of at least {} µs or {} completions", u.min_wait_us, u.min_wait_batch);
   return s;
+}
+
+std::vector<std::string> UringPlan::features() const {
+  const UringConfig& u = use;
+  std::vector<std::string> out;
+  const std::pair<bool, const char*> named[] = {
+      {u.sqpoll, "sqpoll"},
+      {u.defer_taskrun, "defer_taskrun"},
+      {u.coop_taskrun, "coop_taskrun"},
+      {submit_all, "submit_all"},
+      {u.multishot_accept, "multishot_accept"},
+      {u.multishot_recv, "multishot_recv"},
+      {u.buf_ring, "buf_ring"},
+      {u.recv_bundle, "recv_bundle"},
+      {u.buf_ring_inc, "buf_ring_inc"},
+      {u.fixed_files, "fixed_files"},
+      {u.send_zc, "send_zc"},
+      {u.zc_report_usage, "zc_report_usage"},
+      {u.no_iowait, "no_iowait"},
+      {u.min_wait_us > 0, "min_wait"},
+      {u.timer == TimerKind::ring, "timer_ring"},
+  };
+  for (const auto& [on, name] : named) {
+    if (on) out.emplace_back(name);
+  }
+  return out;
 }
 
 }  // namespace ringbench

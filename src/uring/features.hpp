@@ -40,7 +40,12 @@ struct UringProbe {
   bool fixed_files = false;   // sparse registered file table + direct accept
   bool send_zc = false;       // IORING_OP_SENDMSG_ZC
   bool min_timeout = false;   // IORING_FEAT_MIN_TIMEOUT: io_uring_enter takes a minimum wait (--min-wait-us)
+  bool recv_bundle = false;      // IORING_RECVSEND_BUNDLE on multishot recv (Linux 6.10)
+  bool buf_ring_inc = false;     // IOU_PBUF_RING_INC: incremental buffer consumption (Linux 6.12)
+  bool no_iowait = false;        // IORING_ENTER_NO_IOWAIT (Linux 6.15)
+  bool zc_report_usage = false;  // IORING_SEND_ZC_REPORT_USAGE (Linux 6.2)
   std::string buf_ring_error, multishot_accept_error, multishot_recv_error, fixed_files_error;
+  std::string recv_bundle_error, buf_ring_inc_error, no_iowait_error, zc_report_usage_error;
 };
 
 // Runs every probe; never throws. Takes a few milliseconds (it creates a handful of small rings).
@@ -58,6 +63,7 @@ struct UringPlan {
   unsigned cq_entries = 0;             // IORING_SETUP_CQSIZE
   bool submit_all = false;
   std::string summary() const;         // one line: what the server runs with
+  std::vector<std::string> features() const;  // the switches in use, by name (for the stats line)
 };
 
 UringPlan plan_uring(const UringConfig& want, const UringProbe& probe);

@@ -20,7 +20,8 @@ enum class Op : uint8_t {
   tick,          // the one ring timeout that wakes the loop for the timer wheel's nearest deadline
   drain_end,     // wheel entry: --drain-ms has run out
   accept_retry,  // wheel entry: re-arm accept after running out of descriptors
-  ignore,        // cancels, timeout updates, direct closes: their completions carry no information
+  ignore,        // cancels, timeout updates: their completions carry no information
+  close_direct,  // close of a direct descriptor (--fixed-files): its table slot is free once this completes
 };
 
 using UserData = SlotToken<Op>;

@@ -33,14 +33,16 @@ int submit_and_wait_min(io_uring* ring, const MinWait& w) {
   io_uring_getevents_arg arg{};
   arg.ts = reinterpret_cast<uint64_t>(&idle);
   arg.pad = w.min_wait_us;  // min_wait_usec in Linux 6.12's uapi; liburing 2.3 still calls it pad
-  unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+  const bool min_wait = w.min_wait_us > 0;
+  unsigned flags = IORING_ENTER_GETEVENTS | w.enter_flags | (min_wait ? IORING_ENTER_EXT_ARG : 0u);
   int fd = ring->ring_fd;
   if (w.ring_fd_registered) {
     flags |= IORING_ENTER_REGISTERED_RING;
     fd = ring->enter_ring_fd;
   }
   const unsigned to_submit = flush_sq(ring);
-  const long rc = ::syscall(__NR_io_uring_enter, fd, to_submit, w.batch, flags, &arg, sizeof(arg));
+  const long rc = min_wait ? ::syscall(__NR_io_uring_enter, fd, to_submit, w.batch, flags, &arg, sizeof(arg))
+                           : ::syscall(__NR_io_uring_enter, fd, to_submit, 1, flags, nullptr, 0);
   return rc < 0 ? -errno : static_cast<int>(rc);
 }
 

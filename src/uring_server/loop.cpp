@@ -15,6 +15,7 @@
 
 #include "core/clock.hpp"
 #include "core/net.hpp"
+#include "uring/uapi.hpp"
 
 namespace ringbench {
 namespace {
@@ -41,6 +42,7 @@ UringLoop::UringLoop(UringShared& shared, unsigned index, int listen_fd, int wak
       listen_fd_(listen_fd),
       wake_fd_(wake_fd),
       keepalive_ms_(effective_keepalive_ms(shared.cfg)),
+      fixed_headroom_(shared.cfg.backlog + 1),
       now_ns_(monotonic_ns()),
       now_ms_(now_ns_ / 1'000'000),
       ring_(u_.ring_entries, ring_params(shared.plan)),
@@ -50,15 +52,16 @@ UringLoop::UringLoop(UringShared& shared, unsigned index, int listen_fd, int wak
   // (older kernel) liburing keeps using the plain ring fd, so the result only decides the fast path.
   const bool registered = io_uring_register_ring_fd(ring_.get()) >= 0;
   if (!registered) ++counters_.ring_fd_unregistered;
-  min_wait_ = {u_.min_wait_us, u_.min_wait_batch, registered};
+  min_wait_ = {u_.min_wait_us, u_.min_wait_batch, registered, u_.no_iowait ? uapi::kEnterNoIowait : 0u};
   if (u_.buf_ring) {
-    bufs_.emplace(ring_.get(), kBufGroup, u_.buf_count, u_.buf_size);
+    bufs_.emplace(ring_.get(), kBufGroup, u_.buf_count, u_.buf_size, u_.buf_ring_inc);
   }
   if (u_.fixed_files) {
     rlimit rl{};
     if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) throw_errno("getrlimit(RLIMIT_NOFILE)");
-    const auto slots = static_cast<unsigned>(std::min<rlim_t>(rl.rlim_cur, kMaxFixedFiles));
-    if (const int rc = io_uring_register_files_sparse(ring_.get(), slots); rc < 0) {
+    fixed_slots_ = u_.fixed_file_slots != 0 ? u_.fixed_file_slots
+                                            : static_cast<uint32_t>(std::min<rlim_t>(rl.rlim_cur, kMaxFixedFiles));
+    if (const int rc = io_uring_register_files_sparse(ring_.get(), fixed_slots_); rc < 0) {
       throw_errno("io_uring_register_files_sparse", -rc);
     }
   }
@@ -79,6 +82,7 @@ int UringLoop::run() {
       fatal_ = rc;
       break;
     }
+    if (IO_URING_READ_ONCE(*ring_.get()->sq.kflags) & IORING_SQ_CQ_OVERFLOW) ++counters_.cq_overflow_turns;
     update_clock();
     if (tick_due) late_wakeups_.record(wait_began, tick_at_ns_, now_ns_);
     harvest();
@@ -94,6 +98,7 @@ int UringLoop::run() {
     std::fprintf(stderr, "ringbench serve uring: loop %u: io_uring_submit_and_wait: %s\n", index_,
                  std::strerror(-fatal_));
   }
+  counters_.cq_dropped = IO_URING_READ_ONCE(*ring_.get()->cq.koverflow);
   report();
   return fatal_ == 0 ? 0 : 1;
 }
@@ -120,6 +125,7 @@ io_uring_sqe* UringLoop::get_sqe() {
     // The submission queue is full: hand it to the kernel now. -EBUSY means completions are backed up
     // (overflow); take them off the ring first so the kernel can make progress.
     const int rc = io_uring_submit(ring_.get());
+    ++counters_.enters;
     if (rc == -EBUSY || rc == -EAGAIN) {
       harvest();
     } else if (rc < 0 && rc != -EINTR) {
@@ -129,7 +135,9 @@ io_uring_sqe* UringLoop::get_sqe() {
 }
 
 int UringLoop::submit_and_wait() {
-  if (min_wait_.min_wait_us == 0) return io_uring_submit_and_wait(ring_.get(), 1);
+  ++counters_.enters;
+  if (min_wait_.min_wait_us == 0 && min_wait_.enter_flags == 0) return io_uring_submit_and_wait(ring_.get(), 1);
+  if (min_wait_.enter_flags & uapi::kEnterNoIowait) ++counters_.no_iowait_enters;
   return submit_and_wait_min(ring_.get(), min_wait_);
 }
 
@@ -147,6 +155,7 @@ void UringLoop::harvest() {
     ++n;
   }
   io_uring_cq_advance(ring_.get(), n);
+  counters_.cqes += n;
 }
 
 void UringLoop::update_clock() {
@@ -174,21 +183,33 @@ void UringLoop::dispatch(const Completion& cqe) {
       }
       return;
     case Op::ignore: return;
+    case Op::close_direct:
+      --fixed_used_;
+      if (!accept_armed_ && !accept_paused_ && !draining_) arm_accept();  // a queued client may come in now
+      return;
+    case Op::send_zc:
+      // The notification may outlive its connection (its bytes are the process-lifetime pattern block).
+      if (cqe.flags & IORING_CQE_F_NOTIF) {
+        ++counters_.zc_sends;
+        if (u_.zc_report_usage && (static_cast<uint32_t>(cqe.res) & uapi::kNotifUsageZcCopied)) ++counters_.zc_copied;
+        return;
+      }
+      break;
     default: break;
   }
   Conn* c = conn_for(ud);
   if (c == nullptr) {
-    // A zero-copy notification may outlive its connection (its bytes are the process-lifetime pattern
-    // block); anything else here would be a bookkeeping bug, but a provided buffer must still go back.
-    if (bufs_ && (cqe.flags & IORING_CQE_F_BUFFER)) bufs_->recycle(static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
+    // A bookkeeping bug if it happens, but the provided buffers it names must still go back.
+    if (bufs_ && (cqe.flags & IORING_CQE_F_BUFFER)) {
+      const auto bid = static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+      bufs_->consume(bid, cqe.res > 0 ? static_cast<std::size_t>(cqe.res) : 0, u_.recv_bundle, [](const char*, std::size_t) {});
+    }
     return;
   }
   switch (ud.op) {
     case Op::recv: on_recv(*c, cqe); break;
     case Op::send: on_send(*c, cqe.res); break;
-    case Op::send_zc:
-      if (!(cqe.flags & IORING_CQE_F_NOTIF)) on_send(*c, cqe.res);
-      break;
+    case Op::send_zc: on_send(*c, cqe.res); break;
     case Op::shutdown: --c->inflight; break;
     case Op::delay:
       --c->inflight;

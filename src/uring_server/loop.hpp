@@ -43,6 +43,18 @@ struct LoopCounters {
   uint64_t recv_paused = 0;         // pipelined input over the per-connection bound: reading paused
   uint64_t ring_fd_unregistered = 0;  // io_uring_register_ring_fd failed: every enter looks the fd up
   uint64_t close_errors = 0;
+  uint64_t accept_table_full = 0;   // --fixed-files: times the table was full and clients waited in the backlog
+  // What the loop did with the ring (the ringbench-stats line).
+  uint64_t enters = 0;              // submit / submit-and-wait calls into io_uring_enter
+  uint64_t no_iowait_enters = 0;    // of those, waits made with IORING_ENTER_NO_IOWAIT
+  uint64_t cqes = 0;                // completions taken off the ring
+  uint64_t cq_overflow_turns = 0;   // waits after which the kernel flagged IORING_SQ_CQ_OVERFLOW
+  uint64_t cq_dropped = 0;          // completions the kernel could not keep (the CQ ring's overflow count)
+  uint64_t recv_multi_buffer = 0;   // recv completions that spanned more than one provided buffer (bundles)
+  uint64_t recv_buffers = 0;        // provided buffers those completions spanned in all
+  uint64_t recv_buf_kept = 0;       // completions whose buffer stayed with the kernel (IORING_CQE_F_BUF_MORE)
+  uint64_t zc_sends = 0;            // zero-copy sends notified complete
+  uint64_t zc_copied = 0;           // of those, sends the kernel reported as copied (IORING_NOTIF_USAGE_ZC_COPIED)
 };
 
 class UringLoop {
@@ -55,6 +67,7 @@ class UringLoop {
   // Serves until a wake-up on `wake_fd` starts the drain and the last connection is gone.
   // Returns 0, or 1 when the ring itself failed.
   int run();
+  const LoopCounters& counters() const { return counters_; }
 
  private:
   struct Completion {  // a CQE copied off the ring, so handlers may submit (and reap) freely
@@ -80,6 +93,7 @@ class UringLoop {
 
   // Listening side and stop.
   void arm_accept();
+  void cancel_accept();
   void arm_wake();
   void on_accept(int res, uint32_t flags);
   void open_conn(int fd);
@@ -116,13 +130,16 @@ class UringLoop {
   const int listen_fd_;
   const int wake_fd_;
   const uint32_t keepalive_ms_;
+  // Free table slots below which multishot accept gives way to one accept at a time: a multishot accept
+  // takes the whole accept queue (up to the backlog) in one go, whatever the table has room for.
+  const uint32_t fixed_headroom_;
   uint64_t now_ns_ = 0;
   uint64_t now_ms_ = 0;
   Ring ring_;
   std::optional<BufRing> bufs_;  // declared after ring_: unregistered before the ring goes away
   TimerWheel wheel_;              // timeouts, backoffs and the drain (1 ms slots)
   DelayTimers delays_;            // the handler's delays with --timer wheel (100 µs slots)
-  MinWait min_wait_;              // --min-wait-us; min_wait_us 0: liburing's plain submit-and-wait
+  MinWait min_wait_;              // --min-wait-us, --no-iowait; neither: liburing's plain submit-and-wait
   WaitLateness late_wakeups_;     // pure waits that ended more than a tolerance past the armed tick
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<uint32_t> free_slots_;
@@ -133,6 +150,10 @@ class UringLoop {
   uint64_t tick_at_ns_ = 0;       // when the armed tick fires (CLOCK_MONOTONIC ns)
   bool tick_armed_ = false;
   bool accept_armed_ = false;
+  bool accept_multishot_ = false; // the armed accept is multishot
+  bool accept_cancel_sent_ = false;
+  uint32_t fixed_slots_ = 0;      // --fixed-files: the ring's direct descriptor table
+  uint32_t fixed_used_ = 0;       // direct descriptors accepted and not yet closed (close completed)
   bool accept_paused_ = false;
   bool draining_ = false;
   bool drain_forced_ = false;     // --drain-ms ran out: every connection was closed

@@ -20,20 +20,40 @@ void trim(std::string& s) {
 }  // namespace
 
 void UringLoop::arm_accept() {
+  // A direct accept with a full table would take the connection off the backlog and then reset it: with
+  // --fixed-files, clients wait in the backlog until a slot is free, and near the end of the table one
+  // accept at a time is armed, so no burst of multishot completions can run past it.
+  const uint32_t room = fixed_slots_ - fixed_used_;
+  if (u_.fixed_files && room == 0) {
+    ++counters_.accept_table_full;
+    return;
+  }
+  accept_multishot_ = u_.multishot_accept && (!u_.fixed_files || room > fixed_headroom_);
+  accept_cancel_sent_ = false;
   io_uring_sqe* sqe = get_sqe();
   if (u_.fixed_files) {
-    if (u_.multishot_accept) {
+    if (accept_multishot_) {
       io_uring_prep_multishot_accept_direct(sqe, listen_fd_, nullptr, nullptr, 0);
     } else {
-      io_uring_prep_accept_direct(sqe, listen_fd_, nullptr, nullptr, 0, IORING_FILE_INDEX_ALLOC);
+      io_uring_prep_accept(sqe, listen_fd_, nullptr, nullptr, 0);
+      // The kernel picks the slot. liburing 2.3's io_uring_prep_accept_direct stores index + 1, which
+      // turns IORING_FILE_INDEX_ALLOC into 0, a plain accept whose descriptor is then used as an index.
+      sqe->file_index = IORING_FILE_INDEX_ALLOC;
     }
-  } else if (u_.multishot_accept) {
+  } else if (accept_multishot_) {
     io_uring_prep_multishot_accept(sqe, listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
   } else {
     io_uring_prep_accept(sqe, listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
   }
   submit_op(sqe, Op::accept, nullptr);
   accept_armed_ = true;
+}
+
+void UringLoop::cancel_accept() {
+  io_uring_sqe* sqe = get_sqe();
+  io_uring_prep_cancel64(sqe, encode_user_data(Op::accept, 0, 0), 0);
+  submit_op(sqe, Op::ignore, nullptr);
+  accept_cancel_sent_ = true;
 }
 
 void UringLoop::arm_wake() {
@@ -47,16 +67,15 @@ void UringLoop::on_accept(int res, uint32_t flags) {
   const bool more = (flags & IORING_CQE_F_MORE) != 0;
   if (!more) accept_armed_ = false;
   if (res >= 0) {
+    if (u_.fixed_files) ++fixed_used_;
     open_conn(res);
+    // Near the end of the table the multishot accept ends; single accepts take over (arm_accept).
+    if (u_.fixed_files && more && fixed_slots_ - fixed_used_ <= fixed_headroom_ && !accept_cancel_sent_) cancel_accept();
   } else if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM) {
     // Out of descriptors: the connection stays in the backlog. Pause accepting for a moment instead of
     // retrying at once, which would spin on the same error.
     ++counters_.accept_out_of_fds;
-    if (more) {
-      io_uring_sqe* sqe = get_sqe();
-      io_uring_prep_cancel64(sqe, encode_user_data(Op::accept, 0, 0), 0);
-      submit_op(sqe, Op::ignore, nullptr);
-    }
+    if (more && !accept_cancel_sent_) cancel_accept();
     if (!accept_paused_) {
       accept_paused_ = true;
       wheel_.insert(now_ms_ + kAcceptBackoffMs, encode_user_data(Op::accept_retry, 0, 0));
@@ -125,7 +144,7 @@ void UringLoop::release(Conn& c) {
   if (u_.fixed_files) {
     io_uring_sqe* sqe = get_sqe();
     io_uring_prep_close_direct(sqe, static_cast<unsigned>(c.fd));
-    submit_op(sqe, Op::ignore, nullptr);
+    submit_op(sqe, Op::close_direct, nullptr);
   } else if (::close(c.fd) != 0) {
     ++counters_.close_errors;  // the descriptor is gone either way (Linux never retries a close)
   }

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "uring/uapi.hpp"
+
 namespace ringbench {
 namespace {
 
@@ -23,6 +25,8 @@ void UringLoop::arm_recv(Conn& c) {
     io_uring_prep_recv_multishot(sqe, c.fd, nullptr, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = kBufGroup;
+    // A bundle fills several buffers (consecutive ring entries) in one completion.
+    if (u_.recv_bundle) sqe->ioprio |= uapi::kRecvSendBundle;
   } else {
     // c.recv_buf belongs to the connection until this recv completes (it is freed only with the slot).
     if (!c.recv_buf) c.recv_buf.reset(new char[u_.buf_size]);
@@ -54,9 +58,15 @@ void UringLoop::on_recv(Conn& c, const Completion& cqe) {
   if (cqe.res > 0) {
     const auto len = static_cast<std::size_t>(cqe.res);
     if (cqe.flags & IORING_CQE_F_BUFFER) {
+      // Every byte is parsed or copied into c.pending before consume() gives the buffers back.
       const auto bid = static_cast<uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
-      on_bytes(c, bufs_->buffer(bid), len);
-      bufs_->recycle(bid);  // every byte is parsed or copied into c.pending by now
+      const uint32_t spanned = bufs_->consume(bid, len, u_.recv_bundle,
+                                              [&](const char* data, std::size_t n) { on_bytes(c, data, n); });
+      if (spanned > 1) {
+        ++counters_.recv_multi_buffer;
+        counters_.recv_buffers += spanned;
+      }
+      if (cqe.flags & uapi::kCqeFBufMore) ++counters_.recv_buf_kept;
     } else {
       on_bytes(c, c.recv_buf.get(), len);
     }
@@ -187,6 +197,7 @@ void UringLoop::submit_send(Conn& c) {
       // The notification CQE may arrive after the connection is gone; the pattern block it pins is
       // process-lifetime memory, so only the send's own completion is waited for.
       io_uring_prep_sendmsg_zc(sqe, c.fd, &v.msg, MSG_NOSIGNAL);
+      if (u_.zc_report_usage) sqe->ioprio |= uapi::kSendZcReportUsage;  // the notification says if it copied
       submit_op(sqe, Op::send_zc, &c);
     } else {
       io_uring_prep_sendmsg(sqe, c.fd, &v.msg, MSG_NOSIGNAL);

@@ -1,6 +1,7 @@
 // `ringbench serve uring`: the io_uring server. This file is the process around the loops: probe the
 // kernel, fall back where a feature is missing (one stderr line each), bind, start one UringLoop per
-// --threads, print the readiness line, wait for SIGTERM/SIGINT and wake every loop to drain.
+// --threads, print the readiness line, wait for SIGTERM/SIGINT and wake every loop to drain, and at exit
+// print the ringbench-stats line (stats.hpp).
 // Run: build/ringbench serve uring --port 0 [--threads 2] [--timer ring] [--no-multishot-recv] ...
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -24,6 +25,7 @@
 #include "uring/features.hpp"
 #include "uring_server/loop.hpp"
 #include "uring_server/server.hpp"
+#include "uring_server/stats.hpp"
 
 namespace ringbench {
 namespace {
@@ -44,12 +46,13 @@ void signal_eventfd(int fd) {
 // Runs one loop in the calling thread: builds it here (the ring belongs to its creating thread),
 // reports set-up success or the failure text through `ready`, then serves.
 int loop_thread(UringShared& shared, unsigned index, int listen_fd, int wake_fd, int exited_fd,
-                std::promise<std::string>& ready) {
+                std::promise<std::string>& ready, LoopCounters& counters) {
   int status = 1;
   try {
     UringLoop loop(shared, index, listen_fd, wake_fd);
     ready.set_value("");
     status = loop.run();
+    counters = loop.counters();  // read by the main thread after this thread's future is ready
   } catch (const std::system_error& e) {
     ready.set_value(e.what());
   }
@@ -102,11 +105,12 @@ int run_uring_server(const ServerConfig& cfg) {
   }
 
   std::vector<std::promise<std::string>> ready(cfg.threads);
+  std::vector<LoopCounters> counters(cfg.threads);
   std::vector<std::future<int>> results;
   for (unsigned i = 0; i < cfg.threads; ++i) {
     const int listen_fd = listeners[listeners.size() == 1 ? 0 : i].get();
     results.push_back(std::async(std::launch::async, loop_thread, std::ref(shared), i, listen_fd, wakes[i].get(),
-                                 exited.get(), std::ref(ready[i])));
+                                 exited.get(), std::ref(ready[i]), std::ref(counters[i])));
   }
   std::string failure;
   for (auto& r : ready) {
@@ -121,6 +125,7 @@ int run_uring_server(const ServerConfig& cfg) {
   int status = 0;
   for (auto& r : results) status = std::max(status, r.get());
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);  // cannot fail with a mask it returned itself
+  std::fprintf(stderr, "%s\n", stats_line(plan, counters).c_str());
   if (!failure.empty()) {
     std::fprintf(stderr, "ringbench serve uring: %s\n", failure.c_str());
     return 1;

@@ -40,6 +40,10 @@ TEST_CASE("probe reports the kernel, opcodes and a verdict per serve option", "[
   CHECK(res.out.find("--min-wait-us") != std::string::npos);
   CHECK(res.out.find("minimum wait (MIN_TIMEOUT)") != std::string::npos);
   CHECK(res.out.find("RLIMIT_MEMLOCK") != std::string::npos);
+  for (const char* line : {"receive bundles", "incremental buffer ring", "NO_IOWAIT waits", "SEND_ZC usage reports",
+                           "--recv-bundle", "--buf-ring-inc", "--no-iowait", "--no-zc-report-usage"}) {
+    CHECK(res.out.find(line) != std::string::npos);
+  }
 }
 
 TEST_CASE("probe --json is one JSON document with the same facts", "[probe]") {
@@ -51,8 +55,11 @@ TEST_CASE("probe --json is one JSON document with the same facts", "[probe]") {
   if (res.exit_code != 0) return;
   const auto ops = j.at("opcodes").get<std::vector<std::string>>();
   CHECK(std::find(ops.begin(), ops.end(), "ACCEPT") != ops.end());
-  for (const char* cap : {"buf_ring", "multishot_accept", "multishot_recv", "fixed_files", "send_zc", "sqpoll", "min_timeout"}) {
+  for (const char* cap : {"buf_ring", "multishot_accept", "multishot_recv", "fixed_files", "send_zc", "sqpoll", "min_timeout",
+                          "recv_bundle", "buf_ring_inc", "no_iowait", "zc_report_usage"}) {
     CHECK(j.at("capabilities").at(cap).is_boolean());
+    // A capability the kernel refused carries its reason; one it has carries none.
+    CHECK(j.at("unavailable_reasons").contains(cap) == !j.at("capabilities").at(cap).get<bool>());
   }
   CHECK(j.at("serve_options").size() >= 8);
   CHECK(j.at("default_plan").at("summary").get<std::string>().find("io_uring:") == 0);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -364,4 +365,166 @@ TEST_CASE("io_uring blocked (seccomp): serve uring and probe say why in one line
     CHECK(err.find("Operation not permitted") != std::string::npos);
     CHECK(std::count(err.begin(), err.end(), '\n') == 1);
   }
+}
+
+namespace {
+
+// The server's ringbench-stats line (printed once at exit), parsed; fails the test when it is missing.
+nlohmann::json stats_of(ServerProcess& srv) {
+  CHECK(srv.stop() == 0);
+  const std::string err = srv.stderr_text();
+  const std::string prefix = "ringbench-stats ";
+  const std::size_t at = err.find(prefix);
+  REQUIRE(at != std::string::npos);
+  const std::size_t end = err.find('\n', at);
+  REQUIRE(err.find(prefix, at + 1) == std::string::npos);  // one line per process
+  return nlohmann::json::parse(err.substr(at + prefix.size(), end - at - prefix.size()));
+}
+
+bool fell_back(const ServerProcess& srv, const std::string& option) {
+  const std::string err = srv.stderr_text();
+  const std::size_t at = err.find("ringbench serve uring: " + option);
+  if (at == std::string::npos) return false;
+  WARN("not available on this kernel: " << err.substr(at, err.find('\n', at) - at));
+  return true;
+}
+
+// Requests of ~3 KB with 512-byte provided buffers, pipelined in pairs on one connection, three times.
+void send_big_requests(const ServerProcess& srv) {
+  Client c(srv.port());
+  const std::string big = "GET / HTTP/1.1\r\nHost: t\r\nX-Pad: " + std::string(3000, 'a') + "\r\n\r\n";
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(c.send(big + get("/healthz")));
+    for (int k = 0; k < 2; ++k) {
+      const auto r = c.read_response(5s);
+      REQUIRE(r);
+      CHECK(r->status == 200);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the stats line at exit holds the plan, its fallbacks and the loop counters", "[uring]") {
+  // --recv-bundle without multishot recv cannot be used: one fallback line, repeated in the stats line.
+  ServerProcess srv({"--delay-ms", "0", "--threads", "2", "--no-multishot-recv", "--recv-bundle"});
+  const std::string fallback = "--recv-bundle needs multishot recv; not used";
+  CHECK(srv.stderr_text().find("ringbench serve uring: " + fallback + "\n") != std::string::npos);
+  for (int i = 0; i < 5; ++i) REQUIRE(http_get(srv.port(), "/healthz"));
+  const nlohmann::json j = stats_of(srv);
+  CHECK(j.at("backend") == "uring");
+  CHECK(j.at("loops") == 2);
+  CHECK(j.at("per_loop").size() == 2);
+  const auto fallbacks = j.at("plan").at("fallbacks").get<std::vector<std::string>>();
+  CHECK(std::find(fallbacks.begin(), fallbacks.end(), fallback) != fallbacks.end());
+  const auto features = j.at("plan").at("features").get<std::vector<std::string>>();
+  CHECK(std::find(features.begin(), features.end(), "recv_bundle") == features.end());
+  CHECK(std::find(features.begin(), features.end(), "multishot_accept") != features.end());
+  CHECK(j.at("plan").at("summary").get<std::string>().find("single-shot recv") != std::string::npos);
+  const nlohmann::json& t = j.at("total");
+  CHECK(t.at("accepted") == 5);
+  CHECK(t.at("enters").get<uint64_t>() > 0);
+  CHECK(t.at("cqes").get<uint64_t>() >= 15);  // per request at least an accept, a recv and a send
+  CHECK(t.at("cqes_per_enter").get<double>() > 0);
+  CHECK(t.at("ring_resizes") == 0);
+  CHECK(t.at("recv_multi_buffer") == 0);
+}
+
+// Each switch shows in a counter, so a switch that is silently ignored fails here: bundles fill several
+// buffers per completion, an incremental ring keeps a partly filled buffer with the kernel.
+TEST_CASE("receive bundles and incremental buffers: multi-buffer completions and kept buffers are counted", "[uring]") {
+  struct Variant {
+    std::vector<std::string> args;
+    bool bundles;
+    bool incremental;
+  };
+  const std::vector<Variant> variants = {
+      {{}, false, false},
+      {{"--recv-bundle"}, true, false},
+      {{"--buf-ring-inc"}, false, true},
+      {{"--recv-bundle", "--buf-ring-inc"}, true, true},
+  };
+  for (const Variant& v : variants) {
+    std::vector<std::string> args{"--delay-ms", "0", "--buf-size", "512"};
+    args.insert(args.end(), v.args.begin(), v.args.end());
+    INFO("server arguments:" << [&] { std::string s; for (const auto& a : args) s += " " + a; return s; }());
+    ServerProcess srv(args);
+    if (fell_back(srv, "--recv-bundle") || fell_back(srv, "--buf-ring-inc")) continue;
+    send_big_requests(srv);
+    const nlohmann::json t = stats_of(srv).at("total");
+    if (v.bundles) {
+      CHECK(t.at("recv_multi_buffer").get<uint64_t>() > 0);
+      CHECK(t.at("recv_buffers").get<uint64_t>() > t.at("recv_multi_buffer").get<uint64_t>());
+    } else {
+      CHECK(t.at("recv_multi_buffer") == 0);
+    }
+    if (v.incremental) {
+      CHECK(t.at("recv_buf_kept").get<uint64_t>() > 0);
+    } else {
+      CHECK(t.at("recv_buf_kept") == 0);
+    }
+  }
+}
+
+TEST_CASE("no-iowait waits: every wait carries IORING_ENTER_NO_IOWAIT", "[uring]") {
+  for (const bool on : {false, true}) {
+    ServerProcess srv(on ? std::vector<std::string>{"--delay-ms", "0", "--no-iowait"}
+                         : std::vector<std::string>{"--delay-ms", "0"});
+    if (on && fell_back(srv, "--no-iowait")) return;
+    if (on) CHECK(srv.stderr_text().find("NO_IOWAIT waits") != std::string::npos);
+    for (int i = 0; i < 5; ++i) REQUIRE(http_get(srv.port(), "/healthz"));
+    const nlohmann::json t = stats_of(srv).at("total");
+    if (on) {
+      CHECK(t.at("no_iowait_enters").get<uint64_t>() >= 5);
+    } else {
+      CHECK(t.at("no_iowait_enters") == 0);
+    }
+  }
+}
+
+// On loopback the kernel copies every "zero-copy" send; with usage reports the stats line says so.
+TEST_CASE("zero-copy sends the kernel copied are counted, unless usage reports are switched off", "[uring]") {
+  for (const bool report : {true, false}) {
+    std::vector<std::string> args{"--delay-ms", "0", "--send-zc"};
+    if (!report) args.push_back("--no-zc-report-usage");
+    ServerProcess srv(args);
+    if (fell_back(srv, "--send-zc") || (report && fell_back(srv, "SEND_ZC usage reports"))) return;
+    CHECK((srv.stderr_text().find("(copies counted)") != std::string::npos) == report);
+    Client c(srv.port());
+    for (int i = 0; i < 3; ++i) {
+      REQUIRE(c.send(get("/bytes/100000")));
+      const auto r = c.read_response(5s);
+      REQUIRE(r);
+      CHECK(r->status == 200);
+      CHECK(r->body.size() == 100000);
+    }
+    const nlohmann::json t = stats_of(srv).at("total");
+    CHECK(t.at("zc_sends").get<uint64_t>() >= 3);
+    if (report) {
+      CHECK(t.at("zc_copied") == t.at("zc_sends"));
+    } else {
+      CHECK(t.at("zc_copied") == 0);
+    }
+  }
+}
+
+// 150 clients against a table of 100 direct descriptors: the 50 that find it full wait in the backlog and
+// are answered once earlier connections close; a direct accept into a full table would reset them.
+TEST_CASE("fixed files: clients beyond the descriptor table wait in the backlog, none is reset", "[uring]") {
+  ServerProcess srv({"--delay-ms", "200", "--fixed-files", "--fixed-file-slots", "100"});
+  if (fell_back(srv, "--fixed-files")) return;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 150; ++i) {
+    clients.push_back(std::make_unique<Client>(srv.port()));
+    REQUIRE(clients.back()->send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  }
+  int ok = 0;
+  for (auto& c : clients) {
+    const auto r = c->read_response(10s);
+    if (r && r->status == 200) ++ok;
+  }
+  CHECK(ok == 150);
+  const nlohmann::json t = stats_of(srv).at("total");
+  CHECK(t.at("accept_table_full").get<uint64_t>() >= 1);
+  CHECK(t.at("accept_out_of_fds") == 0);
 }
