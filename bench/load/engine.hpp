@@ -68,7 +68,7 @@ struct LoadResult {
   std::vector<double> thread_cpu_util;     // per client thread, 0..1 of one core
   bool client_bound = false;               // some client thread was above ~90 % CPU: numbers are the client's
   uint32_t connections_used = 0;
-  // Added by the engine (issue 5): send side, connection churn, and what the reader should know.
+  // Added by the engine: send side, connection churn, and what the reader should know.
   std::string mode = "closed";             // "closed" (-n/-z) or "open" (--rate, latency from intended send time)
   uint64_t sent = 0;                       // requests assigned to a socket in the measured window
   double send_rate_per_s = 0;              // sent / elapsed_s: in the open loop, the rate actually offered

@@ -1,4 +1,4 @@
-// results.json ("ringbench.results/1", /tmp/results_schema.md): the runner's structs as JSON.
+// results.json ("ringbench.results/1", described in docs/run.md): the runner's structs as JSON.
 #include <algorithm>
 #include <cmath>
 

@@ -1,8 +1,8 @@
 // TimerWheel: the user-space timer structure of the event-loop servers (epoll, io_uring). One per loop
 // thread, not thread-safe. Header-only; no clock and no I/O inside: the caller passes `now` in ms.
 // Use: id = w.insert(deadline_ms, token); w.cancel(id); w.next_deadline() -> the loop's wake-up (epoll_pwait2
-//      timeout, ring timeout); while (w.pop_expired(now, token)) handle(token). next_timeout(now) is the same
-//      as a relative epoll_wait-style timeout in ms; the servers no longer use it.
+//      timeout, ring timeout); while (w.pop_expired(now, token)) handle(token). next_timeout(now) gives the same
+//      as a relative epoll_wait-style timeout in ms, for callers without an absolute-time wait.
 //
 // A hashed wheel of 1 ms slots with an occupancy bitmap. Insert and cancel are O(1) (intrusive doubly
 // linked slot lists in one preallocated node pool, so no allocation per timer); "when is the next

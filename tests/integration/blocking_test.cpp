@@ -106,8 +106,8 @@ bool gone_within(pid_t pid, std::chrono::milliseconds timeout) {
 
 TEST_CASE("preforked workers never outlive their supervisor", "[blocking]") {
   SECTION("SIGTERM right after start-up stops every worker, every time") {
-    // A stop signal that lands between a stop check and a blocking accept/waitpid used to be lost, and
-    // workers stayed in accept until the harness killed the supervisor, orphaning them. Many quick stops
+    // A stop signal that lands between a stop check and a blocking accept/waitpid must not be lost, or
+    // workers stay in accept until the harness kills the supervisor, orphaning them. Many quick stops
     // give that window many chances.
     for (int i = 0; i < 15; ++i) {
       ServerProcess srv({"--delay-ms", "0", "--workers", "4"}, "blocking");
